@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import type { EventDefinition } from '../core/catalog.js';
+
+/**
+ * Application events of the demo domain. Which views each one refreshes is declared on
+ * the views (schema/catalog.ts); here is only what an event must carry.
+ */
+const id = z.number().int().positive();
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD');
+
+export const demoEvents = {
+  'registration.confirmed': {
+    description: 'A player registration was confirmed.',
+    payload: z.object({ tournamentId: id, registrationId: id.optional() }),
+  },
+  'match.completed': {
+    description: 'A match finished (or its result was corrected).',
+    payload: z.object({ tournamentId: id, matchId: id.optional() }),
+  },
+  'prize.paid': {
+    description: 'A prize payout completed.',
+    payload: z.object({ tournamentId: id, prizeTransactionId: id.optional() }),
+  },
+  'tournament.finalized': {
+    description: 'A tournament was closed and its results are final.',
+    payload: z.object({ tournamentId: id }),
+  },
+  'import.finished': {
+    description: 'A bulk import of AHSP reference data committed.',
+    payload: z.object({ sumber: z.string().min(1).optional(), rows: z.number().int().nonnegative().optional() }),
+  },
+  'invoice.paid': {
+    description: 'An invoice was paid.',
+    payload: z.object({ firmId: id, projectId: id.optional(), invoiceId: id.optional(), paidOn: isoDate.optional() }),
+  },
+  'time_entry.approved': {
+    description: 'A time entry was approved.',
+    payload: z.object({ firmId: id, projectId: id.optional(), userId: id.optional(), entryDate: isoDate.optional() }),
+  },
+  'expense.approved': {
+    description: 'An expense was approved.',
+    payload: z.object({ firmId: id, projectId: id.optional(), expenseId: id.optional() }),
+  },
+  'budget_version.status_changed': {
+    description: 'A budget version moved between working, submitted, approved and superseded.',
+    payload: z.object({
+      budgetVersionId: id,
+      status: z.enum(['working', 'submitted', 'approved', 'superseded']).optional(),
+    }),
+  },
+} satisfies Record<string, EventDefinition>;
+
+export type DemoEventName = keyof typeof demoEvents;
