@@ -4,6 +4,8 @@ import * as schema from '../schema/index.js';
 import { ConnectionError, oneLine } from './errors.js';
 
 export type { Sql };
+/** Anything that runs queries: the pool, a transaction or a reserved connection. */
+export type Queryable = postgres.ISql<{}>;
 export type Db = PostgresJsDatabase<typeof schema>;
 
 /** Options for {@link createDb}. */

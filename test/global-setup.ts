@@ -1,0 +1,51 @@
+import type { TestProject } from 'vitest/node';
+import { createDb } from '../core/db.js';
+import { loadTestEnv } from '../core/env.js';
+import { migrate } from '../db/migrate.js';
+import { demoCatalog } from '../schema/catalog.js';
+import { databaseUrl, dropStaleTestDatabases, RUN_PREFIX } from './helpers/database-names.js';
+import { resolvePostgres, resolveRedis } from './helpers/services.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Maintenance database URL of the test PostgreSQL server. */
+    postgresUrl: string;
+    /** Migrated database every test file clones. */
+    templateDatabase: string;
+    redisUrl: string;
+  }
+}
+
+/**
+ * Starts (or finds) PostgreSQL and Redis once for the whole run and migrates a template
+ * database that each test file clones (CREATE DATABASE … TEMPLATE is a file copy: fast).
+ */
+export default async function setup(project: TestProject) {
+  const env = loadTestEnv();
+  const underCi = Boolean(env.CI);
+  const [postgres, redis] = await Promise.all([
+    resolvePostgres(env.TEST_DATABASE_URL, underCi),
+    resolveRedis(env.TEST_REDIS_URL, underCi),
+  ]);
+  console.log(`mvfleet tests: PostgreSQL from ${postgres.source}, Redis from ${redis.source}`);
+
+  const admin = createDb({ url: postgres.url, max: 1 });
+  await admin.ping();
+  await dropStaleTestDatabases(admin.sql);
+  const templateDatabase = `${RUN_PREFIX}template`;
+  await admin.sql.unsafe(`CREATE DATABASE "${templateDatabase}"`);
+
+  const template = createDb({ url: databaseUrl(postgres.url, templateDatabase), max: 1 });
+  await migrate({ sql: template.sql, catalog: demoCatalog });
+  await template.close();
+
+  project.provide('postgresUrl', postgres.url);
+  project.provide('templateDatabase', templateDatabase);
+  project.provide('redisUrl', redis.url);
+
+  return async () => {
+    await admin.sql.unsafe(`DROP DATABASE IF EXISTS "${templateDatabase}" WITH (FORCE)`);
+    await admin.close();
+    await Promise.all([postgres.stop(), redis.stop()]);
+  };
+}

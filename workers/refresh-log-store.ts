@@ -1,0 +1,115 @@
+import type { Queryable } from '../core/db.js';
+import type { RefreshMode, RefreshReason } from '../schema/refresh-log.js';
+
+/** Writes of `mv_refresh_log`, one function per statement. */
+
+export interface AttemptIdentity {
+  view: string;
+  reason: RefreshReason;
+  triggerDetail: string | null;
+  jobId: string | null;
+  attempt: number;
+  workerId: string | null;
+  requestedAt: Date | null;
+}
+
+/** Inserts the `running` row, committed at once so dashboards see the attempt while it runs. */
+export async function insertRunning(sql: Queryable, attempt: AttemptIdentity, backendPid: number): Promise<number> {
+  const [row] = await sql<[{ id: number }]>`
+    INSERT INTO mv_refresh_log
+      (view_name, status, reason, trigger_detail, job_id, attempt, worker_id, requested_at, started_at, backend_pid)
+    VALUES
+      (${attempt.view}, 'running', ${attempt.reason}, ${attempt.triggerDetail}, ${attempt.jobId}, ${attempt.attempt},
+       ${attempt.workerId}, ${attempt.requestedAt}, clock_timestamp(), ${backendPid})
+    RETURNING id`;
+  return row.id;
+}
+
+/** Records a skipped request (already covered by a refresh that started after it). */
+export async function insertSkipped(sql: Queryable, attempt: AttemptIdentity, message: string): Promise<number> {
+  const [row] = await sql<[{ id: number }]>`
+    INSERT INTO mv_refresh_log
+      (view_name, status, reason, trigger_detail, job_id, attempt, worker_id, requested_at,
+       started_at, finished_at, duration_ms, error_message)
+    VALUES
+      (${attempt.view}, 'skipped', ${attempt.reason}, ${attempt.triggerDetail}, ${attempt.jobId}, ${attempt.attempt},
+       ${attempt.workerId}, ${attempt.requestedAt}, clock_timestamp(), clock_timestamp(), 0, ${message})
+    RETURNING id`;
+  return row.id;
+}
+
+/**
+ * Closes the attempt as successful. Runs inside the refresh transaction so that the view's
+ * new contents and the `success` row commit together: a crash cannot leave one without the other.
+ */
+export async function markSuccess(
+  tx: Queryable,
+  id: number,
+  result: { mode: RefreshMode; startedAt: Date; lockWaitMs: number; rowsAfter: number },
+): Promise<void> {
+  await tx`
+    UPDATE mv_refresh_log
+    SET status = 'success', mode = ${result.mode}, started_at = ${result.startedAt},
+        finished_at = clock_timestamp(),
+        duration_ms = round(extract(epoch FROM clock_timestamp() - ${result.startedAt}::timestamptz) * 1000)::int,
+        lock_wait_ms = ${result.lockWaitMs}, rows_after = ${result.rowsAfter}, backend_pid = NULL
+    WHERE id = ${id}`;
+}
+
+export async function markFailed(
+  sql: Queryable,
+  id: number,
+  failure: { mode: RefreshMode | null; lockWaitMs: number | null; message: string; sqlState: string | null },
+): Promise<void> {
+  await sql`
+    UPDATE mv_refresh_log
+    SET status = 'failed', mode = ${failure.mode}, finished_at = clock_timestamp(),
+        duration_ms = round(extract(epoch FROM clock_timestamp() - started_at) * 1000)::int,
+        lock_wait_ms = ${failure.lockWaitMs}, error_message = ${failure.message},
+        error_code = ${failure.sqlState}, backend_pid = NULL
+    WHERE id = ${id} AND status = 'running'`;
+}
+
+const WORKER_LOST = 'worker lost: its PostgreSQL session ended before the refresh finished';
+
+/**
+ * Closes `running` rows of a view whose fence the caller holds: only the fence holder can
+ * have a live attempt, so any other `running` row belongs to a worker that died.
+ */
+export async function closeOrphansOfFencedView(sql: Queryable, view: string, ownId: number | null): Promise<number> {
+  const rows = await sql`
+    UPDATE mv_refresh_log
+    SET status = 'failed', finished_at = clock_timestamp(), error_message = ${WORKER_LOST}, backend_pid = NULL,
+        duration_ms = round(extract(epoch FROM clock_timestamp() - started_at) * 1000)::int
+    WHERE view_name = ${view} AND status = 'running' AND id IS DISTINCT FROM ${ownId}
+    RETURNING id`;
+  return rows.length;
+}
+
+/**
+ * Closes `running` rows of every view whose PostgreSQL backend is gone (the refresh
+ * transaction died with it and was rolled back). A backend that started after the row is a
+ * reused pid, not the refresh's session.
+ */
+export async function closeOrphans(sql: Queryable): Promise<number> {
+  const rows = await sql`
+    UPDATE mv_refresh_log l
+    SET status = 'failed', finished_at = clock_timestamp(), error_message = ${WORKER_LOST}, backend_pid = NULL,
+        duration_ms = round(extract(epoch FROM clock_timestamp() - l.started_at) * 1000)::int
+    WHERE l.status = 'running'
+      AND NOT EXISTS (
+        SELECT 1 FROM pg_stat_activity a
+        WHERE a.pid = l.backend_pid AND a.backend_start <= l.started_at
+      )
+    RETURNING l.id`;
+  return rows.length;
+}
+
+/** Start of the view's last successful refresh: its `as_of`. */
+export async function lastSuccessStartedAt(sql: Queryable, view: string): Promise<Date | null> {
+  const rows = await sql<{ started_at: Date }[]>`
+    SELECT started_at FROM mv_refresh_log
+    WHERE view_name = ${view} AND status = 'success'
+    ORDER BY started_at DESC LIMIT 1`;
+  return rows[0]?.started_at ?? null;
+}
