@@ -4,12 +4,12 @@ import { UsageError } from '../core/errors.js';
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** `node:util` parseArgs in strict mode, with its errors turned into one-line usage errors. */
-export function parseCommandArgs<T extends Options>(command: string, args: string[], options: T, allowPositionals = false) {
+export function parseCommandArgs<T extends Options>(args: string[], options: T, allowPositionals = false) {
   try {
     return parseArgs({ args, options, strict: true, allowPositionals });
   } catch (error) {
     const message = (error as Error).message.replace(/\. To specify a positional argument.*$/s, '');
-    throw new UsageError(`${command}: ${message}`);
+    throw new UsageError(message);
   }
 }
 

@@ -1,12 +1,10 @@
 import postgres, { type Sql } from 'postgres';
-import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
-import * as schema from '../schema/index.js';
 import { ConnectionError, oneLine } from './errors.js';
 
 export type { Sql };
 /** Anything that runs queries: the pool, a transaction or a reserved connection. */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- postgres.js's own default type parameter
 export type Queryable = postgres.ISql<{}>;
-export type Db = PostgresJsDatabase<typeof schema>;
 
 /** Options for {@link createDb}. */
 export interface DbOptions {
@@ -34,12 +32,13 @@ const dbDefaults = { max: 5, connectTimeoutSeconds: 10, applicationName: 'mvflee
   'url'
 >;
 
-/** A PostgreSQL pool with its Drizzle wrapper. */
+/**
+ * A postgres.js pool. Not wrapped in Drizzle: drizzle-orm's postgres-js driver replaces the
+ * client's date parsers (timestamps come back as strings), which would change every raw query.
+ */
 export interface DbHandle extends AsyncDisposable {
   /** postgres.js tagged-template client. */
   sql: Sql;
-  /** Drizzle over the same pool. */
-  db: Db;
   /** Host and port, for messages. */
   target: string;
   /** Fails with a {@link ConnectionError} naming host and port when PostgreSQL cannot be reached. */
@@ -64,12 +63,10 @@ export function createDb(options: DbOptions): DbHandle {
     onnotice: () => {},
     connection: { application_name: applicationName },
   });
-  const db = drizzle(sql, { schema });
   let closed: Promise<void> | undefined;
   const close = (timeoutSeconds = 5) => (closed ??= sql.end({ timeout: timeoutSeconds }));
   return {
     sql,
-    db,
     target,
     async ping() {
       try {

@@ -86,3 +86,8 @@ export function loadTestEnv(source: Record<string, string | undefined> = process
 export function isInteractive(): boolean {
   return Boolean(process.stdout.isTTY);
 }
+
+/** PATH and HOME only: the environment a test gives the processes it spawns, so nothing else leaks in. */
+export function minimalChildEnv(): Record<string, string> {
+  return { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
+}

@@ -1,5 +1,5 @@
 import type { Catalog, CatalogView, IndexSpec } from '../core/catalog.js';
-import type { Queryable, Sql } from '../core/db.js';
+import type { Queryable } from '../core/db.js';
 import { quoteIdent } from '../core/identifiers.js';
 
 /** What {@link ensureViews} had to change. Empty lists mean the database already matched. */

@@ -112,7 +112,7 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     const applied: string[] = [];
     const droppedDependants: string[] = [];
     for (const migration of migrations.filter((m) => m.createdAt > lastApplied)) {
-      logger.info({ migration: migration.tag }, 'applying migration');
+      logger.debug({ migration: migration.tag }, 'applying migration');
       for (const step of planMigration(migration.statements, catalog)) {
         if (step.kind === 'drop-view') droppedDependants.push(...(await dropDependants(tx, step.view, catalog)));
         try {
@@ -127,8 +127,8 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     }
 
     const ensured = await ensureViews(tx, catalog);
-    for (const view of ensured.createdViews) logger.info({ view }, 'created materialized view (unpopulated)');
-    for (const index of [...ensured.createdIndexes, ...ensured.replacedIndexes]) logger.info({ index }, 'created index');
+    for (const view of ensured.createdViews) logger.debug({ view }, 'created materialized view (unpopulated)');
+    for (const index of [...ensured.createdIndexes, ...ensured.replacedIndexes]) logger.debug({ index }, 'created index');
     return { applied, droppedDependants, ...ensured };
   });
 }

@@ -1,4 +1,4 @@
-import type { Queryable, Sql } from '../core/db.js';
+import type { Queryable } from '../core/db.js';
 
 /** A view (materialized or plain) that reads another relation. */
 export interface DependentView {
@@ -43,4 +43,35 @@ export async function findDependentViews(sql: Queryable, relation: string): Prom
     kind: row.relkind === 'm' ? 'materialized' : 'view',
     depth: row.depth,
   }));
+}
+
+/**
+ * Materialized views that read `relation` directly or through plain views only (not through
+ * another materialized view): the views to refresh right after it. Deeper ones follow in
+ * turn, each after its own upstream.
+ */
+export async function findDirectDependentMaterializedViews(sql: Queryable, relation: string): Promise<string[]> {
+  const rows = await sql<{ name: string }[]>`
+    WITH RECURSIVE reached(oid, relkind, depth) AS (
+      SELECT DISTINCT r.ev_class, c.relkind, 1
+      FROM pg_depend d
+      JOIN pg_rewrite r ON r.oid = d.objid
+      JOIN pg_class c ON c.oid = r.ev_class
+      WHERE d.classid = 'pg_rewrite'::regclass
+        AND d.refclassid = 'pg_class'::regclass
+        AND d.refobjid = to_regclass(${relation})
+        AND r.ev_class <> d.refobjid
+      UNION
+      SELECT r.ev_class, c.relkind, reached.depth + 1
+      FROM reached
+      JOIN pg_depend d ON d.refobjid = reached.oid AND d.refclassid = 'pg_class'::regclass
+      JOIN pg_rewrite r ON r.oid = d.objid AND d.classid = 'pg_rewrite'::regclass
+      JOIN pg_class c ON c.oid = r.ev_class
+      WHERE reached.relkind = 'v' AND r.ev_class <> reached.oid AND reached.depth < 32
+    )
+    SELECT DISTINCT c.relname AS name
+    FROM reached JOIN pg_class c ON c.oid = reached.oid
+    WHERE reached.relkind = 'm'
+    ORDER BY name`;
+  return rows.map((row) => row.name);
 }

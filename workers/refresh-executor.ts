@@ -17,12 +17,12 @@ import {
 import {
   clockTimestamp,
   countRows,
-  lockView,
   readViewState,
   refreshStatement,
   setRefreshTimeouts,
   tryAcquireFence,
 } from './refresh-sql.js';
+import { probeLockWait } from './lock-wait-probe.js';
 
 /** How to refresh: `auto` picks CONCURRENTLY when the view allows it. */
 export type ModePreference = 'auto' | 'plain' | 'concurrent';
@@ -96,8 +96,11 @@ export interface RefreshExecutor extends EventEmitter<RefreshExecutorEvents> {
    * {@link PermanentRefreshError} or {@link RefreshFailedError} after logging the failure.
    */
   refresh(request: RefreshRequest): Promise<RefreshOutcome>;
-  /** Cancels every refresh in flight (`pg_cancel_backend`); their views keep their previous contents. */
-  cancelAll(): Promise<number>;
+  /**
+   * Cancels every refresh in flight (`pg_cancel_backend`); their views keep their previous
+   * contents and their log rows say `cancelled: <why>`.
+   */
+  cancelAll(why: string): Promise<number>;
   /** Views being refreshed by this executor right now. */
   inFlight(): string[];
 }
@@ -124,6 +127,7 @@ export function createRefreshExecutor(options: RefreshExecutorOptions): RefreshE
   const logger = options.logger ?? silentLogger();
   const skewToleranceMs = options.skewToleranceMs ?? 1000;
   const running = new Map<string, number>(); // view -> backend pid of its refresh transaction
+  const cancelled = new Map<string, string>(); // view -> why its refresh was cancelled
   const emitter = new EventEmitter<RefreshExecutorEvents>();
 
   async function refresh(request: RefreshRequest): Promise<RefreshOutcome> {
@@ -171,15 +175,28 @@ export function createRefreshExecutor(options: RefreshExecutorOptions): RefreshE
         }
         mode = chooseMode(view, state, request.mode ?? 'auto');
         emitter.emit('refresh:start', { view: view.name, logId, mode, request });
-        const lockStart = performance.now();
-        await lockView(tx, view.name, mode);
-        lockWaitMs = Math.round(performance.now() - lockStart);
+        // started_at is taken before REFRESH takes its snapshot, so as_of never claims more than
+        // the view holds; lock waits count in lock_wait_ms and in the duration.
         const startedAt = await clockTimestamp(tx);
-        await tx.unsafe(refreshStatement(view.name, mode));
+        const probe = probeLockWait(sql, pid);
+        try {
+          await tx.unsafe(refreshStatement(view.name, mode));
+        } finally {
+          lockWaitMs = await probe.stop();
+        }
         const rowsAfter = await countRows(tx, view.name);
-        await markSuccess(tx, logId, { mode, startedAt, lockWaitMs, rowsAfter });
+        await markSuccess(tx, logId, { mode, startedAt, lockWaitMs: lockWaitMs ?? 0, rowsAfter });
         const durationMs = Date.now() - startedAt.getTime();
-        return { status: 'success', logId, view: view.name, mode, startedAt, durationMs, lockWaitMs, rowsAfter } as const;
+        return {
+          status: 'success',
+          logId,
+          view: view.name,
+          mode,
+          startedAt,
+          durationMs,
+          lockWaitMs: lockWaitMs ?? 0,
+          rowsAfter,
+        } as const;
       });
       if (outcome.status === 'success') {
         log.info(
@@ -193,14 +210,16 @@ export function createRefreshExecutor(options: RefreshExecutorOptions): RefreshE
       return outcome;
     } catch (cause) {
       const sqlState = cause instanceof RefreshFailedError ? cause.sqlState : sqlStateOf(cause);
-      const message = `refresh of ${view.name} failed: ${oneLine(cause)}`;
+      const cancelReason = sqlState === '57014' ? cancelled.get(view.name) : undefined;
+      const detail = cancelReason ? `cancelled: ${cancelReason}` : oneLine(cause);
+      const message = `refresh of ${view.name} failed: ${detail}`;
       const permanent = cause instanceof PermanentRefreshError || isPermanentSqlState(sqlState);
       const error = permanent
         ? new PermanentRefreshError(message, sqlState, logId, { cause })
         : new RefreshFailedError(message, sqlState, logId, { cause });
       if (logId !== null) {
         try {
-          await markFailed(sql, logId, { mode, lockWaitMs, message: oneLine(cause), sqlState });
+          await markFailed(sql, logId, { mode, lockWaitMs, message: detail, sqlState });
         } catch (logError) {
           log.error({ err: logError }, 'could not record the failed refresh');
         }
@@ -209,13 +228,17 @@ export function createRefreshExecutor(options: RefreshExecutorOptions): RefreshE
       emitter.emit('refresh:failed', { view: view.name, logId, error, request });
       throw error;
     } finally {
-      if (registered) running.delete(view.name);
+      if (registered) {
+        running.delete(view.name);
+        cancelled.delete(view.name);
+      }
     }
   }
 
-  async function cancelAll(): Promise<number> {
+  async function cancelAll(why: string): Promise<number> {
     const pids = [...running.values()];
     if (pids.length === 0) return 0;
+    for (const view of running.keys()) cancelled.set(view, why);
     const rows = await sql`SELECT pg_cancel_backend(pid) FROM unnest(${pids}::int[]) AS pid`;
     return rows.length;
   }

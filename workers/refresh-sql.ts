@@ -48,15 +48,6 @@ export async function readViewState(tx: Queryable, view: string): Promise<ViewSt
     : { exists: false, populated: false, hasUsableUniqueIndex: false };
 }
 
-/**
- * Takes the lock the refresh needs up front, so the wait is measured and bounded by
- * `lock_timeout`: EXCLUSIVE for CONCURRENTLY (readers continue), ACCESS EXCLUSIVE for plain.
- */
-export async function lockView(tx: Queryable, view: string, mode: RefreshMode): Promise<void> {
-  const lockMode = mode === 'concurrent' ? 'EXCLUSIVE' : 'ACCESS EXCLUSIVE';
-  await tx.unsafe(`LOCK TABLE ${quoteIdent(view)} IN ${lockMode} MODE`);
-}
-
 export function refreshStatement(view: string, mode: RefreshMode): string {
   return `REFRESH MATERIALIZED VIEW ${mode === 'concurrent' ? 'CONCURRENTLY ' : ''}${quoteIdent(view)}`;
 }

@@ -9,7 +9,7 @@ export const migrateCommand: Command = {
   summary: 'Apply drizzle-kit migrations and guarantee every catalog view and index exists',
   usage: 'migrate',
   async run(args, context) {
-    parseCommandArgs('migrate', args, {});
+    parseCommandArgs(args, {});
     await using db = await connectDatabase(context);
     const result = await migrate({ sql: db.sql, catalog: demoCatalog, logger: context.logger });
     const changes = [

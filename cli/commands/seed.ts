@@ -14,7 +14,7 @@ export const seedCommand: Command = {
   summary: 'Load deterministic demo data, ANALYZE, and populate every view',
   usage: 'seed [--scale small|medium|large] [--seed N] [--replace]',
   async run(args, context) {
-    const { values } = parseCommandArgs('seed', args, {
+    const { values } = parseCommandArgs(args, {
       scale: { type: 'string', default: 'small' },
       seed: { type: 'string' },
       replace: { type: 'boolean', default: false },

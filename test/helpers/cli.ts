@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { minimalChildEnv } from '../../core/env.js';
 
 export const CLI = fileURLToPath(new URL('../../bin/mvfleet.js', import.meta.url));
 
@@ -16,7 +17,7 @@ export interface CliResult {
 export function runCli(args: string[], env: Record<string, string> = {}, options: { timeoutMs?: number } = {}) {
   return new Promise<CliResult>((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'silent', ...env },
+      env: { ...minimalChildEnv(), LOG_LEVEL: 'silent', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -1,0 +1,43 @@
+import type { Queryable } from '../core/db.js';
+
+/** A refresh-log row as the CLI and API show it (the log's own column names). */
+export interface RefreshLogEntry {
+  id: number;
+  view_name: string;
+  status: string;
+  mode: string | null;
+  reason: string;
+  trigger_detail: string | null;
+  job_id: string | null;
+  attempt: number;
+  worker_id: string | null;
+  requested_at: string | null;
+  started_at: string;
+  finished_at: string | null;
+  duration_ms: number | null;
+  lock_wait_ms: number | null;
+  rows_after: number | null;
+  error_message: string | null;
+  error_code: string | null;
+}
+
+/** Latest attempts first, optionally of one view. */
+export async function readRefreshLogs(
+  sql: Queryable,
+  options: { view?: string | undefined; limit: number },
+): Promise<RefreshLogEntry[]> {
+  const rows = await sql<(Omit<RefreshLogEntry, 'requested_at' | 'started_at' | 'finished_at'> & Record<string, unknown>)[]>`
+    SELECT id, view_name, status, mode, reason, trigger_detail, job_id, attempt, worker_id, requested_at,
+           started_at, finished_at, duration_ms, lock_wait_ms, rows_after, error_message, error_code
+    FROM mv_refresh_log
+    WHERE ${options.view ?? null}::text IS NULL OR view_name = ${options.view ?? null}
+    ORDER BY started_at DESC, id DESC
+    LIMIT ${options.limit}`;
+  const iso = (value: unknown) => (value instanceof Date ? value.toISOString() : null);
+  return rows.map((row) => ({
+    ...row,
+    requested_at: iso(row.requested_at),
+    started_at: iso(row.started_at) ?? '',
+    finished_at: iso(row.finished_at),
+  })) as RefreshLogEntry[];
+}

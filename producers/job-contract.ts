@@ -1,0 +1,58 @@
+import type { JobsOptions } from 'bullmq';
+import { z } from 'zod';
+import type { CatalogView } from '../core/catalog.js';
+import { REFRESH_REASONS } from '../schema/refresh-log.js';
+
+/**
+ * The contract between producers (SDK, CLI, API, scheduler) and workers: queue and job
+ * names and the job payload, validated with zod on both sides.
+ */
+
+/** BullMQ queue every refresh request goes through. */
+export const REFRESH_QUEUE = 'refresh';
+
+export const JOB_NAMES = {
+  /** Refresh one view (and, after success, the views built on it). */
+  refresh: 'refresh',
+} as const;
+
+export const refreshJobSchema = z.object({
+  view: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a catalog view name'),
+  reason: z.enum(REFRESH_REASONS),
+  /** Event name, scheduler id, upstream view of a cascade, or free text (≤ 200 characters). */
+  triggerDetail: z.string().max(200).nullable().default(null),
+  /** ISO time of the request: the refresh that satisfies it must start after it. */
+  requestedAt: z.iso.datetime({ offset: true }),
+  mode: z.enum(['auto', 'plain', 'concurrent']).default('auto'),
+  /** Refresh the views built on this one after it succeeds. */
+  cascade: z.boolean().default(true),
+});
+
+export type RefreshJobData = z.infer<typeof refreshJobSchema>;
+export type RefreshJobInput = z.input<typeof refreshJobSchema>;
+
+/** Parses a payload, naming the job in the error. */
+export function parseRefreshJob(data: unknown, jobId?: string): RefreshJobData {
+  const result = refreshJobSchema.safeParse(data);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => `${issue.path.join('.') || 'payload'} ${issue.message}`);
+  throw new Error(`invalid refresh job${jobId ? ` ${jobId}` : ''}: ${problems.join('; ')}`);
+}
+
+/** Finished jobs are kept for an hour (count-capped) so Redis does not grow with traffic. */
+export const REMOVE_ON_COMPLETE = { age: 3_600, count: 1_000 } as const;
+/** Failed jobs are kept longer for inspection in Bull Board, still capped. */
+export const REMOVE_ON_FAIL = { age: 7 * 24 * 3_600, count: 5_000 } as const;
+
+/** BACKOFF_TYPE names the worker's custom strategy, which reads the view's catalog backoff. */
+export const BACKOFF_TYPE = 'mvfleet-view';
+
+/** Job options of a refresh of `view`: retries per the catalog, bounded retention. */
+export function refreshJobOptions(view: CatalogView): JobsOptions {
+  return {
+    attempts: view.retryBackoffMs.length + 1,
+    backoff: { type: BACKOFF_TYPE },
+    removeOnComplete: REMOVE_ON_COMPLETE,
+    removeOnFail: REMOVE_ON_FAIL,
+  };
+}

@@ -1,0 +1,55 @@
+import { Queue, type ConnectionOptions } from 'bullmq';
+import type { Catalog } from '../core/catalog.js';
+import { JOB_NAMES, REFRESH_QUEUE, parseRefreshJob, refreshJobOptions, type RefreshJobInput } from './job-contract.js';
+
+/** Options for {@link createRefreshQueue}. */
+export interface RefreshQueueOptions {
+  /** An ioredis connection (shared, not closed by the queue) or connection options. */
+  connection: ConnectionOptions;
+  /**
+   * Redis key prefix. The braces make it a Redis Cluster hash tag: one fleet, one slot.
+   * @defaultValue '{mvfleet}'
+   */
+  prefix?: string;
+}
+
+/** The BullMQ queue of refresh requests. */
+export function createRefreshQueue(options: RefreshQueueOptions): Queue {
+  const queue = new Queue(REFRESH_QUEUE, { connection: options.connection, prefix: options.prefix ?? '{mvfleet}' });
+  // Without a listener an 'error' event would crash the process; callers see failures as rejected calls.
+  queue.on('error', () => {});
+  return queue;
+}
+
+/** One request to enqueue. */
+export interface EnqueueRefresh extends RefreshJobInput {
+  /**
+   * Wait before the job becomes runnable; requests for the view arriving meanwhile share it.
+   * @defaultValue 0
+   */
+  delayMs?: number;
+  /**
+   * Requests with the same key share one pending job (and at most one more while it runs).
+   * @defaultValue the view name, suffixed with the mode when it is not `auto`
+   */
+  coalesceKey?: string;
+}
+
+/**
+ * Adds a refresh job. Requests for a view coalesce: while one job for it waits, later ones
+ * join it (it starts after them); while one runs, the last request is kept and enqueued
+ * when it finishes (`keepLastIfActive`), so a request is never dropped in favour of a
+ * refresh that may have read the data before the request's write.
+ * Resolves once the job (or the request it joined) is stored in Redis.
+ */
+export async function enqueueRefresh(queue: Queue, catalog: Catalog, request: EnqueueRefresh): Promise<{ jobId: string }> {
+  const view = catalog.get(request.view);
+  const data = parseRefreshJob(request);
+  const coalesceKey = request.coalesceKey ?? (data.mode === 'auto' ? view.name : `${view.name}:${data.mode}`);
+  const job = await queue.add(JOB_NAMES.refresh, data, {
+    ...refreshJobOptions(view),
+    delay: Math.max(0, request.delayMs ?? 0),
+    deduplication: { id: coalesceKey, keepLastIfActive: true },
+  });
+  return { jobId: job.id ?? '' };
+}

@@ -1,0 +1,223 @@
+import { hostname } from 'node:os';
+import { DelayedError, MetricsTime, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import type { Catalog } from '../core/catalog.js';
+import type { Sql } from '../core/db.js';
+import { oneLine } from '../core/errors.js';
+import { silentLogger, type Logger } from '../core/logger.js';
+import { REFRESH_QUEUE, parseRefreshJob } from '../producers/job-contract.js';
+import { createRefreshQueue, enqueueRefresh } from '../producers/refresh-queue.js';
+import { directDependants } from './cascade.js';
+import { PermanentRefreshError, RefreshFailedError } from './refresh-errors.js';
+import { closeOrphans } from './refresh-log-store.js';
+import { createRefreshExecutor, type RefreshExecutor, type RefreshOutcome } from './refresh-executor.js';
+
+/** Options for {@link createWorker}. */
+export interface RefreshWorkerOptions {
+  /** Redis connection for BullMQ (it duplicates it for blocking commands). */
+  connection: ConnectionOptions;
+  /** Pool for refreshes and the log; needs two connections per concurrent refresh. */
+  sql: Sql;
+  catalog: Catalog;
+  /** @defaultValue '{mvfleet}' */
+  prefix?: string;
+  /**
+   * Refreshes this process runs at once (of different views: one view is never refreshed twice at once).
+   * @defaultValue 2
+   */
+  concurrency?: number;
+  /** @defaultValue `<hostname>:<pid>` */
+  workerId?: string;
+  /** @defaultValue a silent logger */
+  logger?: Logger;
+  /**
+   * On close, how long a running refresh may go on before it is cancelled in PostgreSQL.
+   * @defaultValue 30_000
+   */
+  shutdownGraceMs?: number;
+  /**
+   * Delay before retrying a job whose view another refresh holds (not counted as an attempt).
+   * @defaultValue 1_000
+   */
+  busyRetryDelayMs?: number;
+  /**
+   * How often `running` log rows of dead workers are closed as failed.
+   * @defaultValue 30_000
+   */
+  orphanSweepIntervalMs?: number;
+  /**
+   * BullMQ job lock: a worker that stops renewing it (killed) loses the job after this long.
+   * @defaultValue 30_000
+   */
+  lockDurationMs?: number;
+  /**
+   * BullMQ stalled-job check interval: a lost job is handed to another worker within
+   * `lockDurationMs + stalledIntervalMs`.
+   * @defaultValue 30_000
+   */
+  stalledIntervalMs?: number;
+}
+
+export const workerDefaults = {
+  prefix: '{mvfleet}',
+  concurrency: 2,
+  shutdownGraceMs: 30_000,
+  busyRetryDelayMs: 1_000,
+  orphanSweepIntervalMs: 30_000,
+  lockDurationMs: 30_000,
+  stalledIntervalMs: 30_000,
+} satisfies Partial<RefreshWorkerOptions>;
+
+export interface RefreshWorker extends AsyncDisposable {
+  readonly id: string;
+  readonly executor: RefreshExecutor;
+  /** Resolves once the worker is connected and taking jobs. */
+  ready(): Promise<void>;
+  /**
+   * Stops taking jobs, lets running refreshes finish for `shutdownGraceMs`, then cancels
+   * them (their jobs go back to the queue without spending an attempt). Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+function validate(options: RefreshWorkerOptions): void {
+  const problems: string[] = [];
+  const { concurrency, shutdownGraceMs, busyRetryDelayMs } = options;
+  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) {
+    problems.push(`concurrency must be an integer >= 1 (got ${concurrency})`);
+  }
+  if (shutdownGraceMs !== undefined && !(shutdownGraceMs >= 0)) problems.push(`shutdownGraceMs must be >= 0 (got ${shutdownGraceMs})`);
+  if (busyRetryDelayMs !== undefined && !(busyRetryDelayMs >= 0)) problems.push(`busyRetryDelayMs must be >= 0 (got ${busyRetryDelayMs})`);
+  if (problems.length > 0) throw new RangeError(problems.join('; '));
+}
+
+/** Creates a BullMQ worker that runs refresh jobs through the executor. */
+export function createWorker(options: RefreshWorkerOptions): RefreshWorker {
+  validate(options);
+  const settings = { ...workerDefaults, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as
+    typeof workerDefaults & RefreshWorkerOptions;
+  const { sql, catalog } = settings;
+  const id = settings.workerId ?? `${hostname()}:${process.pid}`;
+  const logger = (settings.logger ?? silentLogger()).child({ workerId: id });
+  const executor = createRefreshExecutor({ sql, catalog, workerId: id, logger });
+  const cascadeQueue = createRefreshQueue({ connection: settings.connection, prefix: settings.prefix });
+  let closing = false;
+
+  async function processRefresh(job: Job, token?: string): Promise<RefreshOutcome> {
+    let data;
+    try {
+      data = parseRefreshJob(job.data, job.id);
+      catalog.get(data.view);
+    } catch (error) {
+      throw new UnrecoverableError(oneLine(error));
+    }
+    let outcome: RefreshOutcome;
+    try {
+      outcome = await executor.refresh({
+        view: data.view,
+        reason: data.reason,
+        triggerDetail: data.triggerDetail,
+        requestedAt: new Date(data.requestedAt),
+        jobId: job.id ?? null,
+        attempt: job.attemptsMade + 1,
+        mode: data.mode,
+      });
+    } catch (error) {
+      if (error instanceof PermanentRefreshError) throw new UnrecoverableError(error.message);
+      if (closing && error instanceof RefreshFailedError && error.sqlState === '57014') {
+        // Cancelled by our own shutdown: hand the job back without spending an attempt.
+        await job.moveToDelayed(Date.now(), token);
+        throw new DelayedError();
+      }
+      throw error;
+    }
+    if (outcome.status === 'busy') {
+      await job.moveToDelayed(Date.now() + settings.busyRetryDelayMs, token);
+      throw new DelayedError();
+    }
+    if (outcome.status === 'success' && data.cascade) {
+      for (const dependant of await directDependants(sql, catalog, data.view)) {
+        await enqueueRefresh(cascadeQueue, catalog, {
+          view: dependant,
+          reason: 'cascade',
+          triggerDetail: data.view,
+          requestedAt: new Date().toISOString(),
+        });
+      }
+    }
+    return outcome;
+  }
+
+  const worker = new Worker(REFRESH_QUEUE, processRefresh, {
+    connection: settings.connection,
+    prefix: settings.prefix,
+    concurrency: settings.concurrency,
+    name: id,
+    autorun: false,
+    lockDuration: settings.lockDurationMs,
+    stalledInterval: settings.stalledIntervalMs,
+    metrics: { maxDataPoints: MetricsTime.ONE_WEEK },
+    settings: {
+      backoffStrategy: (attemptsMade, _type, _error, job) => {
+        const view = job && catalog.has(String(job.data?.view)) ? catalog.get(String(job.data.view)) : undefined;
+        const delays = view?.retryBackoffMs ?? [60_000];
+        return delays[Math.min(attemptsMade, delays.length) - 1] ?? delays.at(-1) ?? 60_000;
+      },
+    },
+  });
+  worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
+  worker.on('failed', (job, error) => {
+    if (!job || error instanceof DelayedError || error.name === 'DelayedError') return;
+    const attempts = job.opts.attempts ?? 1;
+    const final = error instanceof UnrecoverableError || job.attemptsMade >= attempts;
+    logger.warn(
+      { jobId: job.id, view: job.data?.view, attempt: job.attemptsMade, of: attempts, final },
+      `refresh job failed (attempt ${job.attemptsMade} of ${attempts})${final ? '' : ', will retry'}: ${error.message}`,
+    );
+  });
+  worker.on('completed', (job, outcome: RefreshOutcome) => {
+    logger.info(
+      { jobId: job.id, view: outcome.view, status: outcome.status, attempt: job.attemptsMade, of: job.opts.attempts ?? 1 },
+      `refresh job ${outcome.status}`,
+    );
+  });
+
+  const sweep = async () => {
+    try {
+      const closed = await closeOrphans(sql);
+      if (closed > 0) logger.warn({ closed }, 'closed refresh-log rows of lost workers');
+    } catch (error) {
+      logger.warn({ err: error }, 'orphan sweep failed');
+    }
+  };
+  const sweeper = setInterval(sweep, settings.orphanSweepIntervalMs);
+  sweeper.unref();
+  void sweep();
+  void worker.run().catch((error) => logger.error({ err: error }, 'worker stopped'));
+
+  let closed: Promise<void> | undefined;
+  async function close(): Promise<void> {
+    closing = true;
+    clearInterval(sweeper);
+    const stopped = worker.close();
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<'grace-over'>((resolve) => {
+      timer = setTimeout(() => resolve('grace-over'), settings.shutdownGraceMs);
+    });
+    const first = await Promise.race([stopped.then(() => 'stopped' as const), graceOver]);
+    clearTimeout(timer);
+    if (first === 'grace-over') {
+      const cancelled = await executor.cancelAll('worker shutting down').catch(() => 0);
+      logger.warn({ cancelled }, 'shutdown grace period over: cancelled running refreshes');
+      await stopped;
+    }
+    await cascadeQueue.close();
+  }
+
+  return {
+    id,
+    executor,
+    ready: () => worker.waitUntilReady().then(() => undefined),
+    close: () => (closed ??= close()),
+    [Symbol.asyncDispose]: () => (closed ??= close()),
+  };
+}
