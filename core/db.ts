@@ -61,6 +61,10 @@ export function createDb(options: DbOptions): DbHandle {
     max,
     connect_timeout: connectTimeoutSeconds,
     onnotice: () => {},
+    // int8 (ids, counts, rows_after) as JS numbers: exact up to 2^53, and JSON-serialisable.
+    types: {
+      bigint: { to: 20, from: [20], serialize: (value: number) => String(value), parse: (value: string) => Number(value) },
+    },
     connection: { application_name: applicationName },
   });
   let closed: Promise<void> | undefined;

@@ -1,5 +1,5 @@
 import type { Queryable, Sql } from '../core/db.js';
-import { UsageError } from '../core/errors.js';
+import { MvfleetError, UsageError } from '../core/errors.js';
 import { seedAhsp } from './ahsp.js';
 import { seedBudget } from './budget.js';
 import type { RowCounts, SeedContext } from './context.js';
@@ -60,9 +60,14 @@ const MAX_SEED = 2_147_483_647;
  * views are left as they are; refresh them afterwards (e.g. through the refresh engine).
  *
  * @throws UsageError on a bad option, or when the tables hold rows and `replace` is false.
+ * @throws MvfleetError when the database is not migrated.
  */
 export async function seedDemo(options: SeedOptions): Promise<SeedResult> {
-  const { sql, scale: scaleName, seed, replace, onProgress } = { ...seedDefaults, ...options };
+  const { sql, onProgress } = options;
+  // `??` rather than a spread: an option passed as `undefined` (an absent CLI flag) still gets its default.
+  const scaleName = options.scale ?? seedDefaults.scale;
+  const seed = options.seed ?? seedDefaults.seed;
+  const replace = options.replace ?? seedDefaults.replace;
   if (!isScaleName(scaleName)) {
     throw new UsageError(`scale must be one of ${SCALE_NAMES.join(', ')} (got ${JSON.stringify(scaleName)})`);
   }
@@ -99,6 +104,12 @@ export async function seedDemo(options: SeedOptions): Promise<SeedResult> {
 
 /** Refuses a database that already holds demo rows, unless asked to truncate them. */
 async function clearDemoTables(tx: Queryable, replace: boolean): Promise<void> {
+  const missing = await tx<{ name: string }[]>`
+    SELECT name FROM unnest(${DOMAIN_TABLES as unknown as string[]}::text[]) AS name WHERE to_regclass(name) IS NULL
+  `;
+  if (missing.length > 0) {
+    throw new MvfleetError(`database is not migrated (no table ${missing.map((row) => row.name).join(', ')}); run mvfleet migrate first`);
+  }
   const nonEmpty: DomainTable[] = [];
   for (const table of DOMAIN_TABLES) {
     const [row] = await tx<{ present: boolean }[]>`SELECT EXISTS (SELECT FROM ${tx(table)}) AS present`;

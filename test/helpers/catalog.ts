@@ -1,0 +1,16 @@
+import { getMaterializedViewConfig } from 'drizzle-orm/pg-core';
+import { createCatalog, type Catalog, type ViewDefinition } from '../../core/catalog.js';
+import { demoViewDefinitions } from '../../schema/catalog.js';
+import { demoEvents } from '../../schema/events.js';
+
+/** Per-view policy overrides for tests (short timeouts and backoffs instead of minutes). */
+export type ViewOverrides = Record<string, Partial<Omit<ViewDefinition, 'view'>>>;
+
+/** The demo catalog with some views' policies replaced. */
+export function demoCatalogWith(overrides: ViewOverrides): Catalog {
+  const views = demoViewDefinitions.map((definition) => {
+    const name = getMaterializedViewConfig(definition.view).name;
+    return { ...definition, ...(overrides[name] ?? {}) };
+  });
+  return createCatalog({ events: demoEvents, views });
+}

@@ -1,0 +1,95 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
+import { minimalChildEnv } from '../../core/env.js';
+import { CLI } from './cli.js';
+
+const TSX_LOADER = 'tsx';
+const FIXTURE = fileURLToPath(new URL('../fixtures/worker-process.ts', import.meta.url));
+
+export interface ChildHandle {
+  child: ChildProcess;
+  /** Everything written so far. */
+  output(): string;
+  /** Resolves when the output contains `text` (rejects after `timeoutMs` or if the process exits first). */
+  waitFor(text: string, timeoutMs?: number): Promise<void>;
+  /** Resolves with the exit code (or signal) once the process has exited. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+function track(child: ChildProcess): ChildHandle {
+  let output = '';
+  const listeners = new Set<() => void>();
+  const onData = (chunk: Buffer) => {
+    output += chunk.toString();
+    for (const listener of listeners) listener();
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return {
+    child,
+    output: () => output,
+    exited,
+    waitFor(text, timeoutMs = 30_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (output.includes(text)) {
+            cleanup();
+            resolve();
+          }
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`timed out waiting for "${text}"; output:\n${output}`));
+        }, timeoutMs);
+        const cleanup = () => {
+          clearTimeout(timer);
+          listeners.delete(check);
+        };
+        void exited.then(() => {
+          if (!output.includes(text)) {
+            cleanup();
+            reject(new Error(`process exited before "${text}"; output:\n${output}`));
+          }
+        });
+        listeners.add(check);
+        check();
+      });
+    },
+  };
+}
+
+/** Spawns children that are killed (SIGKILL) after the test file if still running. */
+export function useChildProcesses() {
+  const children: ChildHandle[] = [];
+  afterAll(async () => {
+    for (const handle of children) {
+      if (handle.child.exitCode === null && handle.child.signalCode === null) handle.child.kill('SIGKILL');
+    }
+    await Promise.all(children.map((handle) => handle.exited));
+  });
+  return {
+    /** `mvfleet <args>` as a long-running process. */
+    cli(args: string[], env: Record<string, string>): ChildHandle {
+      const handle = track(
+        spawn(process.execPath, [CLI, ...args], { env: { ...minimalChildEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] }),
+      );
+      children.push(handle);
+      return handle;
+    },
+    /** The worker fixture (test/fixtures/worker-process.ts) with test policies. */
+    worker(config: Record<string, unknown>): ChildHandle {
+      const handle = track(
+        spawn(process.execPath, ['--import', TSX_LOADER, FIXTURE, JSON.stringify(config)], {
+          env: minimalChildEnv(),
+          stdio: ['ignore', 'pipe', 'pipe'],
+        }),
+      );
+      children.push(handle);
+      return handle;
+    },
+  };
+}
