@@ -19,7 +19,7 @@ export interface SeedOptions {
   /** Client of a migrated database (tables and views exist). */
   sql: Sql;
   /**
-   * Volume preset: `small` (tests, a few seconds), `medium` (~3.5 M rows), `large` (~15 M rows).
+   * Volume preset: `small` (tests, under a second), `medium` (~3.3 M rows), `large` (~15 M rows).
    * A string so that command-line input can be passed as is; anything else is a {@link UsageError}.
    * @defaultValue 'small'
    */
@@ -105,10 +105,11 @@ export async function seedDemo(options: SeedOptions): Promise<SeedResult> {
 /** Refuses a database that already holds demo rows, unless asked to truncate them. */
 async function clearDemoTables(tx: Queryable, replace: boolean): Promise<void> {
   const missing = await tx<{ name: string }[]>`
-    SELECT name FROM unnest(${DOMAIN_TABLES as unknown as string[]}::text[]) AS name WHERE to_regclass(name) IS NULL
+    SELECT name FROM unnest(${[...DOMAIN_TABLES]}::text[]) AS name WHERE to_regclass(name) IS NULL
   `;
   if (missing.length > 0) {
-    throw new MvfleetError(`database is not migrated (no table ${missing.map((row) => row.name).join(', ')}); run mvfleet migrate first`);
+    const what = missing.length === DOMAIN_TABLES.length ? 'no demo tables' : `no table ${missing.map((row) => row.name).join(', ')}`;
+    throw new MvfleetError(`database is not migrated (${what}); run mvfleet migrate first`);
   }
   const nonEmpty: DomainTable[] = [];
   for (const table of DOMAIN_TABLES) {

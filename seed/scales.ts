@@ -47,7 +47,7 @@ export interface Scale {
 
 /**
  * The seed scales: `small` for tests (a few seconds), `medium` for demos and the
- * benchmark (~3.5 M rows), `large` to find where refreshes stop being cheap (~15 M rows).
+ * benchmark (~3.3 M rows), `large` to find where refreshes stop being cheap (~15 M rows).
  */
 export const SCALES = {
   small: {

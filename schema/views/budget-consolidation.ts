@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { integer, numeric, pgMaterializedView, text } from 'drizzle-orm/pg-core';
-import { ACCOUNT_CATEGORY_SQL } from './account-category.js';
+import { accountCategorySql } from './account-category.js';
 
 /** Budget totals per live version and account code (source document 004), soft deletes excluded. */
 export const budgetConsolidation = pgMaterializedView('mv_budget_consolidation', {
@@ -19,7 +19,7 @@ SELECT
   l.account_code,
   v.fiscal_year,
   v.status,
-  ${sql.raw(ACCOUNT_CATEGORY_SQL.replaceAll('account_code', 'l.account_code'))} AS consolidation_category,
+  ${sql.raw(accountCategorySql('l.account_code'))} AS consolidation_category,
   l.total_amount::numeric(16, 2) AS total_amount,
   l.line_count::integer AS line_count
 FROM budget_versions v

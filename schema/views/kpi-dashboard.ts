@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { integer, numeric, pgMaterializedView, text } from 'drizzle-orm/pg-core';
-import { ACCOUNT_CATEGORY_SQL } from './account-category.js';
+import { accountCategorySql } from './account-category.js';
 
 /**
  * One row of KPIs per live budget version (source document 004): enrolment, class
@@ -76,7 +76,7 @@ LEFT JOIN (
     sum(amount) FILTER (WHERE category = 'capex') AS capex,
     count(*) AS line_count
   FROM (
-    SELECT budget_version_id, amount, ${sql.raw(ACCOUNT_CATEGORY_SQL)} AS category
+    SELECT budget_version_id, amount, ${sql.raw(accountCategorySql('account_code'))} AS category
     FROM budget_lines WHERE deleted_at IS NULL
   ) l
   GROUP BY budget_version_id
