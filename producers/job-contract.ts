@@ -14,7 +14,19 @@ export const REFRESH_QUEUE = 'refresh';
 export const JOB_NAMES = {
   /** Refresh one view (and, after success, the views built on it). */
   refresh: 'refresh',
+  /** A schedule fired: enqueue a refresh of the view after a random delay in [0, jitter]. */
+  tick: 'tick',
 } as const;
+
+export const tickJobSchema = z.object({ view: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/) });
+export type TickJobData = z.infer<typeof tickJobSchema>;
+
+/** Job scheduler id of a view's schedule; one per scheduled view. */
+export const scheduleId = (view: string) => `schedule:${view}`;
+/** The view a job scheduler id belongs to, or null for schedulers mvfleet does not own. */
+export const viewOfScheduleId = (id: string) => (id.startsWith('schedule:') ? id.slice('schedule:'.length) : null);
+/** Scheduled refreshes coalesce among themselves only: an event never waits behind a jittered tick. */
+export const scheduledCoalesceKey = (view: string) => `${view}:schedule`;
 
 export const refreshJobSchema = z.object({
   view: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a catalog view name'),
@@ -47,12 +59,27 @@ export const REMOVE_ON_FAIL = { age: 7 * 24 * 3_600, count: 5_000 } as const;
 /** BACKOFF_TYPE names the worker's custom strategy, which reads the view's catalog backoff. */
 export const BACKOFF_TYPE = 'mvfleet-view';
 
-/** Job options of a refresh of `view`: retries per the catalog, bounded retention. */
-export function refreshJobOptions(view: CatalogView): JobsOptions {
+/**
+ * Job options of a refresh of `view`: retries per the catalog, bounded retention, and
+ * coalescing. Requests with the same key share one pending job; while it runs, the latest
+ * request is kept and enqueued when it finishes (`keepLastIfActive`), so a request is never
+ * dropped in favour of a refresh that may have read the data before the request's write.
+ * The default key is the view, suffixed with the mode when it is not `auto`.
+ */
+export function refreshJobOptions(
+  view: CatalogView,
+  data: Pick<RefreshJobData, 'mode'>,
+  options: { delayMs?: number; coalesceKey?: string } = {},
+): JobsOptions {
   return {
     attempts: view.retryBackoffMs.length + 1,
     backoff: { type: BACKOFF_TYPE },
     removeOnComplete: REMOVE_ON_COMPLETE,
     removeOnFail: REMOVE_ON_FAIL,
+    delay: Math.max(0, options.delayMs ?? 0),
+    deduplication: {
+      id: options.coalesceKey ?? (data.mode === 'auto' ? view.name : `${view.name}:${data.mode}`),
+      keepLastIfActive: true,
+    },
   };
 }

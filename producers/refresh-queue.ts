@@ -36,20 +36,16 @@ export interface EnqueueRefresh extends RefreshJobInput {
 }
 
 /**
- * Adds a refresh job. Requests for a view coalesce: while one job for it waits, later ones
- * join it (it starts after them); while one runs, the last request is kept and enqueued
- * when it finishes (`keepLastIfActive`), so a request is never dropped in favour of a
- * refresh that may have read the data before the request's write.
+ * Adds a refresh job, coalescing with pending requests for the view (see `refreshJobOptions`).
  * Resolves once the job (or the request it joined) is stored in Redis.
  */
 export async function enqueueRefresh(queue: Queue, catalog: Catalog, request: EnqueueRefresh): Promise<{ jobId: string }> {
   const view = catalog.get(request.view);
   const data = parseRefreshJob(request);
-  const coalesceKey = request.coalesceKey ?? (data.mode === 'auto' ? view.name : `${view.name}:${data.mode}`);
-  const job = await queue.add(JOB_NAMES.refresh, data, {
-    ...refreshJobOptions(view),
-    delay: Math.max(0, request.delayMs ?? 0),
-    deduplication: { id: coalesceKey, keepLastIfActive: true },
-  });
+  const job = await queue.add(
+    JOB_NAMES.refresh,
+    data,
+    refreshJobOptions(view, data, { delayMs: request.delayMs, coalesceKey: request.coalesceKey }),
+  );
   return { jobId: job.id ?? '' };
 }

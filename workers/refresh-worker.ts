@@ -4,9 +4,10 @@ import type { Catalog } from '../core/catalog.js';
 import type { Sql } from '../core/db.js';
 import { oneLine } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
-import { REFRESH_QUEUE, parseRefreshJob } from '../producers/job-contract.js';
+import { JOB_NAMES, REFRESH_QUEUE, parseRefreshJob } from '../producers/job-contract.js';
 import { createRefreshQueue, enqueueRefresh } from '../producers/refresh-queue.js';
 import { directDependants } from './cascade.js';
+import { handleScheduleTick } from './schedule-tick.js';
 import { PermanentRefreshError, RefreshFailedError } from './refresh-errors.js';
 import { closeOrphans } from './refresh-log-store.js';
 import { createRefreshExecutor, type RefreshExecutor, type RefreshOutcome } from './refresh-executor.js';
@@ -39,6 +40,11 @@ export interface RefreshWorkerOptions {
    * @defaultValue 1_000
    */
   busyRetryDelayMs?: number;
+  /**
+   * Source of randomness for schedule jitter (tests make it deterministic).
+   * @defaultValue Math.random
+   */
+  random?: () => number;
   /**
    * How often `running` log rows of dead workers are closed as failed.
    * @defaultValue 30_000
@@ -147,7 +153,20 @@ export function createWorker(options: RefreshWorkerOptions): RefreshWorker {
     return outcome;
   }
 
-  const worker = new Worker(REFRESH_QUEUE, processRefresh, {
+  async function processJob(job: Job, token?: string) {
+    if (job.name === JOB_NAMES.tick) {
+      try {
+        return await handleScheduleTick(job, { queue: cascadeQueue, catalog, random: settings.random });
+      } catch (error) {
+        // A tick for a view no longer in the catalog (or no longer scheduled) cannot succeed later.
+        if (error instanceof Error && /unknown view/.test(error.message)) throw new UnrecoverableError(error.message);
+        throw error;
+      }
+    }
+    return processRefresh(job, token);
+  }
+
+  const worker = new Worker(REFRESH_QUEUE, processJob, {
     connection: settings.connection,
     prefix: settings.prefix,
     concurrency: settings.concurrency,
@@ -174,7 +193,12 @@ export function createWorker(options: RefreshWorkerOptions): RefreshWorker {
       `refresh job failed (attempt ${job.attemptsMade} of ${attempts})${final ? '' : ', will retry'}: ${error.message}`,
     );
   });
-  worker.on('completed', (job, outcome: RefreshOutcome) => {
+  worker.on('completed', (job, outcome: RefreshOutcome | Awaited<ReturnType<typeof handleScheduleTick>>) => {
+    if (job.name === JOB_NAMES.tick) {
+      logger.info({ jobId: job.id, view: outcome.view, delayMs: 'delayMs' in outcome ? outcome.delayMs : null }, 'schedule tick');
+      return;
+    }
+    if (!('status' in outcome)) return;
     logger.info(
       { jobId: job.id, view: outcome.view, status: outcome.status, attempt: job.attemptsMade, of: job.opts.attempts ?? 1 },
       `refresh job ${outcome.status}`,

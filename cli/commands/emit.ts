@@ -1,0 +1,40 @@
+import { UsageError } from '../../core/errors.js';
+import { createFleet } from '../../producers/fleet.js';
+import { demoCatalog } from '../../schema/catalog.js';
+import { parseCommandArgs } from '../args.js';
+import type { Command } from '../command.js';
+import { connectRedis } from '../services.js';
+
+export const emitCommand: Command = {
+  name: 'emit',
+  summary: 'Tell the fleet an application event happened (enqueues the views it maps to)',
+  usage: 'emit <event> [--data JSON]',
+  async run(args, context) {
+    const { values, positionals } = parseCommandArgs(args, { data: { type: 'string' } }, true);
+    if (positionals.length !== 1) throw new UsageError('name exactly one event (e.g. mvfleet emit invoice.paid --data \'{"firmId":1}\')');
+    const event = positionals[0]!;
+    demoCatalog.event(event);
+    let payload: unknown = {};
+    if (values.data !== undefined) {
+      try {
+        payload = JSON.parse(values.data);
+      } catch (error) {
+        throw new UsageError(`--data is not valid JSON: ${(error as Error).message}`);
+      }
+    }
+    if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
+      throw new UsageError('--data must be a JSON object');
+    }
+    const env = context.env();
+    const redis = await connectRedis(context, 'producer');
+    const fleet = createFleet({ catalog: demoCatalog, connection: redis, prefix: env.MVFLEET_PREFIX });
+    try {
+      const handle = await fleet.emit(event, payload as Record<string, unknown>);
+      context.stdout.write(`emitted ${event}: refresh of ${handle.views.join(', ') || '(no views)'} enqueued\n`);
+    } finally {
+      await fleet.close();
+      redis.disconnect();
+    }
+    return 0;
+  },
+};

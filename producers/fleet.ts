@@ -1,0 +1,155 @@
+import type { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Catalog } from '../core/catalog.js';
+import type { Queryable } from '../core/db.js';
+import { ConnectionError, MvfleetError, UsageError, oneLine } from '../core/errors.js';
+import { silentLogger, type Logger } from '../core/logger.js';
+import { createRedis, describeRedisTarget } from '../core/redis.js';
+import { JOB_NAMES, parseRefreshJob, refreshJobOptions, type RefreshJobData } from './job-contract.js';
+import { createRefreshQueue } from './refresh-queue.js';
+import { waitForRefresh, type RefreshWaitResult } from './wait-for-refresh.js';
+
+/** Options for {@link createFleet}. */
+export interface FleetOptions {
+  catalog: Catalog;
+  /** Redis URL; or pass `connection`. */
+  redisUrl?: string;
+  /** An ioredis connection to use (not closed by the fleet); or pass `redisUrl`. */
+  connection?: Redis;
+  /** @defaultValue '{mvfleet}' */
+  prefix?: string;
+  /** PostgreSQL access for `waitUntilFresh()` (reads the refresh log). Optional. */
+  sql?: Queryable;
+  /**
+   * An `emit` or `refresh` that cannot reach Redis rejects after this long instead of hanging.
+   * @defaultValue 5_000
+   */
+  timeoutMs?: number;
+  /** @defaultValue a silent logger */
+  logger?: Logger;
+}
+
+/** A request accepted by the queue. */
+export interface RefreshHandle {
+  /** When the request was made (producer clock): refreshes that start later satisfy it. */
+  requestedAt: Date;
+  /** The views it will refresh (cascaded views follow their upstream). */
+  views: string[];
+  /** Resolves when every view has had a successful refresh that started after the request. */
+  waitUntilFresh(options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<Record<string, RefreshWaitResult>>;
+}
+
+export interface Fleet extends AsyncDisposable {
+  /** Validates the event and its payload against the catalog, then enqueues the views it maps to. */
+  emit(event: string, payload?: Record<string, unknown>): Promise<RefreshHandle>;
+  /** Enqueues a refresh of one view (reason `manual` unless given). */
+  refresh(
+    view: string,
+    options?: { reason?: 'manual' | 'api'; detail?: string; mode?: 'auto' | 'plain' | 'concurrent' },
+  ): Promise<RefreshHandle>;
+  close(): Promise<void>;
+}
+
+/** Creates the producer SDK that app code uses to tell mvfleet what changed. */
+export function createFleet(options: FleetOptions): Fleet {
+  const { catalog } = options;
+  if (!options.connection === !options.redisUrl) {
+    throw new UsageError('createFleet: pass exactly one of `connection` and `redisUrl`');
+  }
+  const timeoutMs = options.timeoutMs ?? 5_000;
+  if (!(timeoutMs > 0)) throw new UsageError(`createFleet: timeoutMs must be > 0 (got ${timeoutMs})`);
+  const logger = options.logger ?? silentLogger();
+  const ownConnection = options.redisUrl ? createRedis({ url: options.redisUrl, role: 'producer' }) : undefined;
+  ownConnection?.on('error', () => {});
+  const connection = (options.connection ?? ownConnection)!;
+  const target = options.redisUrl ? describeRedisTarget(options.redisUrl) : 'Redis';
+  const queue: Queue = createRefreshQueue({ connection, prefix: options.prefix });
+
+  async function enqueue(jobs: { data: RefreshJobData; delayMs: number }[]): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      // One addBulk: the views of one event are enqueued together or not at all.
+      await Promise.race([
+        queue.addBulk(
+          jobs.map(({ data, delayMs }) => ({
+            name: JOB_NAMES.refresh,
+            data,
+            opts: refreshJobOptions(catalog.get(data.view), data, { delayMs }),
+          })),
+        ),
+        timeout,
+      ]);
+    } catch (error) {
+      throw new ConnectionError(`cannot enqueue refresh (${target}): ${oneLine(error)}`, { cause: error });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  function handle(requestedAt: Date, views: string[]): RefreshHandle {
+    return {
+      requestedAt,
+      views,
+      async waitUntilFresh(waitOptions = {}) {
+        if (!options.sql) throw new MvfleetError('waitUntilFresh needs createFleet({ sql }) to read the refresh log');
+        const results: Record<string, RefreshWaitResult> = {};
+        for (const view of views) {
+          results[view] = await waitForRefresh(options.sql, { view, requestedAt, ...waitOptions });
+        }
+        return results;
+      },
+    };
+  }
+
+  async function emit(event: string, payload: Record<string, unknown> = {}): Promise<RefreshHandle> {
+    const definition = catalog.event(event);
+    const parsed = definition.payload.safeParse(payload);
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'payload'} ${issue.message}`);
+      throw new UsageError(`invalid payload for ${event}: ${problems.join('; ')}`);
+    }
+    const views = catalog.viewsForEvent(event);
+    const requestedAt = new Date();
+    await enqueue(
+      views.map((view) => ({
+        data: parseRefreshJob({ view: view.name, reason: 'event', triggerDetail: event, requestedAt: requestedAt.toISOString() }),
+        delayMs: view.coalesceWindowMs,
+      })),
+    );
+    logger.debug({ event, views: views.map((v) => v.name) }, 'event enqueued');
+    const cascaded = views.flatMap((view) => catalog.downstreamOf(view.name));
+    return handle(requestedAt, [...new Set([...views.map((v) => v.name), ...cascaded.map((v) => v.name)])]);
+  }
+
+  async function refresh(
+    name: string,
+    refreshOptions: { reason?: 'manual' | 'api'; detail?: string; mode?: 'auto' | 'plain' | 'concurrent' } = {},
+  ): Promise<RefreshHandle> {
+    const view = catalog.get(name);
+    const requestedAt = new Date();
+    await enqueue([
+      {
+        data: parseRefreshJob({
+          view: view.name,
+          reason: refreshOptions.reason ?? 'manual',
+          triggerDetail: refreshOptions.detail ?? null,
+          requestedAt: requestedAt.toISOString(),
+          mode: refreshOptions.mode ?? 'auto',
+        }),
+        delayMs: 0,
+      },
+    ]);
+    return handle(requestedAt, [view.name, ...catalog.downstreamOf(view.name).map((v) => v.name)]);
+  }
+
+  let closed: Promise<void> | undefined;
+  const close = () =>
+    (closed ??= (async () => {
+      await queue.close();
+      ownConnection?.disconnect();
+    })());
+  return { emit, refresh, close, [Symbol.asyncDispose]: close };
+}

@@ -1,0 +1,186 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Job, JobSchedulerJson, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Catalog, CatalogView } from '../core/catalog.js';
+import { silentLogger, type Logger } from '../core/logger.js';
+import { JOB_NAMES, scheduleId, viewOfScheduleId } from '../producers/job-contract.js';
+
+/** Options for {@link createScheduler}. */
+export interface SchedulerOptions {
+  /** The refresh queue (the scheduler adds job schedulers to it). */
+  queue: Queue;
+  /** A Redis connection for the sync lock (may be the queue's). */
+  redis: Redis;
+  catalog: Catalog;
+  /**
+   * Time zone of cron schedules whose catalog entry leaves it open (`MVFLEET_TZ`).
+   * @defaultValue 'UTC'
+   */
+  timeZone?: string;
+  /** @defaultValue a silent logger */
+  logger?: Logger;
+  /**
+   * How often `run()` re-checks the schedulers (heals a lost next tick).
+   * @defaultValue 60_000
+   */
+  resyncIntervalMs?: number;
+}
+
+export interface SyncResult {
+  created: string[];
+  updated: string[];
+  removed: string[];
+  /** Schedulers whose pending next tick was missing or duplicated and was repaired. */
+  repaired: string[];
+}
+
+export interface Scheduler extends AsyncDisposable {
+  /** Makes Redis hold exactly the catalog's schedules: one job scheduler per scheduled view. */
+  sync(): Promise<SyncResult>;
+  /** Keeps syncing every `resyncIntervalMs` until `close()`. */
+  run(): Promise<void>;
+  /** Next scheduled tick per view. */
+  nextRuns(): Promise<Map<string, Date>>;
+  close(): Promise<void>;
+}
+
+interface DesiredSchedule {
+  every?: number;
+  pattern?: string;
+  tz?: string;
+}
+
+function desiredSchedule(view: CatalogView, timeZone: string): DesiredSchedule | null {
+  const schedule = view.schedule;
+  if (!schedule) return null;
+  if (schedule.kind === 'every') return { every: schedule.everyMs };
+  return { pattern: schedule.pattern, tz: schedule.timeZone ?? timeZone };
+}
+
+function sameSchedule(existing: JobSchedulerJson, desired: DesiredSchedule): boolean {
+  return (
+    (existing.every === undefined ? undefined : Number(existing.every)) === desired.every &&
+    (existing.pattern ?? undefined) === desired.pattern &&
+    (existing.tz ?? undefined) === desired.tz
+  );
+}
+
+const TICK_OPTIONS = {
+  attempts: 3,
+  backoff: { type: 'fixed', delay: 5_000 },
+  removeOnComplete: { count: 100 },
+  removeOnFail: { count: 100 },
+};
+
+/**
+ * Keeps BullMQ job schedulers in line with the catalog. Several scheduler processes may
+ * start at once (a rolling deploy): BullMQ has had races when `every` schedulers are
+ * upserted concurrently (duplicate or missing next jobs), so syncs are serialised with a
+ * Redis lock, a scheduler is upserted only when its settings differ, and each sync checks
+ * that every scheduler has exactly one pending next tick, repairing it otherwise.
+ */
+export function createScheduler(options: SchedulerOptions): Scheduler {
+  const { queue, redis, catalog } = options;
+  const timeZone = options.timeZone ?? 'UTC';
+  const logger = options.logger ?? silentLogger();
+  const resyncIntervalMs = options.resyncIntervalMs ?? 60_000;
+  const lockKey = `${queue.opts.prefix ?? 'bull'}:${queue.name}:mvfleet:scheduler-sync`;
+  const stop = new AbortController();
+
+  async function withSyncLock<T>(work: () => Promise<T>): Promise<T> {
+    const token = randomUUID();
+    for (let attempt = 0; ; attempt++) {
+      if ((await redis.set(lockKey, token, 'PX', 30_000, 'NX')) === 'OK') break;
+      if (attempt > 600) throw new Error('could not get the scheduler sync lock within 30 s');
+      await delay(50);
+    }
+    try {
+      return await work();
+    } finally {
+      // Release only our own lock (it may have expired and been taken by another process).
+      await redis.eval(
+        "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end",
+        1,
+        lockKey,
+        token,
+      );
+    }
+  }
+
+  /** Ticks of a scheduler that have not started: exactly one when the scheduler is healthy. */
+  async function pendingTicks(id: string): Promise<Job[]> {
+    const jobs = await queue.getJobs(['delayed', 'waiting', 'prioritized']);
+    return jobs.filter((job) => job?.repeatJobKey === id);
+  }
+
+  async function upsert(view: CatalogView, desired: DesiredSchedule) {
+    await queue.upsertJobScheduler(scheduleId(view.name), desired, {
+      name: JOB_NAMES.tick,
+      data: { view: view.name },
+      opts: TICK_OPTIONS,
+    });
+  }
+
+  async function sync(): Promise<SyncResult> {
+    return withSyncLock(async () => {
+      const result: SyncResult = { created: [], updated: [], removed: [], repaired: [] };
+      const existing = new Map((await queue.getJobSchedulers(0, -1)).map((s) => [s.key, s] as const));
+      for (const view of catalog.views) {
+        const desired = desiredSchedule(view, timeZone);
+        if (!desired) continue;
+        const id = scheduleId(view.name);
+        const current = existing.get(id);
+        if (current && sameSchedule(current, desired)) {
+          const pending = await pendingTicks(id);
+          if (pending.length === 1) continue;
+          // No next tick (it would never fire again) or several (it would fire twice): rebuild it.
+          for (const job of pending) await job.remove().catch(() => {});
+          await upsert(view, desired);
+          result.repaired.push(view.name);
+          continue;
+        }
+        await upsert(view, desired);
+        (current ? result.updated : result.created).push(view.name);
+      }
+      for (const [id] of existing) {
+        const view = viewOfScheduleId(id);
+        if (view !== null && !(catalog.has(view) && catalog.get(view).schedule)) {
+          await queue.removeJobScheduler(id);
+          result.removed.push(view);
+        }
+      }
+      const changes = Object.entries(result).filter(([, views]) => views.length > 0);
+      if (changes.length > 0) logger.info(Object.fromEntries(changes), 'schedules synced');
+      return result;
+    });
+  }
+
+  async function nextRuns(): Promise<Map<string, Date>> {
+    const runs = new Map<string, Date>();
+    for (const scheduler of await queue.getJobSchedulers(0, -1)) {
+      const view = viewOfScheduleId(scheduler.key);
+      if (view && scheduler.next) runs.set(view, new Date(Number(scheduler.next)));
+    }
+    return runs;
+  }
+
+  async function run(): Promise<void> {
+    while (!stop.signal.aborted) {
+      try {
+        await sync();
+      } catch (error) {
+        logger.warn({ err: error }, 'schedule sync failed; retrying');
+      }
+      await delay(resyncIntervalMs, undefined, { signal: stop.signal }).catch(() => {});
+    }
+  }
+
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    stop.abort();
+  };
+  return { sync, run, nextRuns, close, [Symbol.asyncDispose]: close };
+}
