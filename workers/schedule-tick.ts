@@ -17,7 +17,7 @@ export function jitterDelay(jitterMs: number, random: () => number = Math.random
  */
 export async function handleScheduleTick(
   job: Job,
-  deps: { queue: Queue; catalog: Catalog; random?: () => number },
+  deps: { queue: Queue; catalog: Catalog; random?: () => number; now?: () => Date },
 ): Promise<{ view: string; delayMs: number; jobId: string }> {
   const { view: name } = tickJobSchema.parse(job.data);
   const view = deps.catalog.get(name);
@@ -26,7 +26,7 @@ export async function handleScheduleTick(
     view: view.name,
     reason: 'schedule',
     triggerDetail: scheduleId(view.name),
-    requestedAt: new Date().toISOString(),
+    requestedAt: (deps.now?.() ?? new Date()).toISOString(),
     delayMs,
     coalesceKey: scheduledCoalesceKey(view.name),
   });

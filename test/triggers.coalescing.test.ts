@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { createFleet } from '../producers/fleet.js';
+import { seedDemo } from '../seed/index.js';
+import { createRefreshExecutor } from '../workers/refresh-executor.js';
+import { createWorker } from '../workers/refresh-worker.js';
+import { handleScheduleTick } from '../workers/schedule-tick.js';
+import { demoCatalogWith } from './helpers/catalog.js';
+import { useTestDatabase } from './helpers/database.js';
+import { useTestRedis } from './helpers/redis.js';
+import { logRows } from './helpers/refresh-log.js';
+import { waitUntil } from './helpers/wait.js';
+
+const REVENUE = 'mv_revenue_by_project_month';
+const QUARTER = 'mv_revenue_by_firm_quarter';
+
+describe('coalescing event requests', () => {
+  const db = useTestDatabase();
+  const redis = useTestRedis();
+
+  it('1,000 invoice.paid events in one window cause at most two refreshes per view', async () => {
+    await seedDemo({ sql: db.sql, scale: 'small' });
+    const catalog = demoCatalogWith({ [REVENUE]: { coalesceWindowMs: 2_000 } });
+    const executor = createRefreshExecutor({ sql: db.sql, catalog });
+    for (const view of catalog.views) await executor.refresh({ view: view.name, reason: 'manual' });
+    const worker = createWorker({ connection: redis.connect(), prefix: redis.prefix, sql: db.sql, catalog, concurrency: 4 });
+    await worker.ready();
+    const fleet = createFleet({ catalog, connection: redis.connect('producer'), prefix: redis.prefix, sql: db.sql });
+
+    const handles = [];
+    for (let i = 0; i < 1_000; i++) handles.push(await fleet.emit('invoice.paid', { firmId: 1 + (i % 3) }));
+    const last = handles.at(-1)!;
+    await last.waitUntilFresh({ timeoutMs: 30_000 });
+    // Every event is covered: the first event's refresh started after the last event too.
+    const first = handles[0]!;
+    const eventRows = (await logRows(db.sql, REVENUE)).filter((row) => row.reason === 'event');
+    expect(eventRows.filter((row) => row.status === 'success').length).toBeGreaterThanOrEqual(1);
+    expect(eventRows.filter((row) => row.status === 'success').length).toBeLessThanOrEqual(2);
+    expect(eventRows.every((row) => row.started_at >= first.requestedAt)).toBe(true);
+    await waitUntil('the cascade to finish', async () => {
+      const counts = await worker.executor.inFlight();
+      const rows = await logRows(db.sql, QUARTER);
+      return counts.length === 0 && rows.some((row) => row.reason === 'cascade' && row.status === 'success');
+    });
+    const cascaded = (await logRows(db.sql, QUARTER)).filter((row) => row.reason === 'cascade' && row.status === 'success');
+    expect(cascaded.length).toBeLessThanOrEqual(2);
+    await fleet.close();
+    await worker.close();
+  });
+
+  it('an event does not wait behind a pending jittered scheduled refresh', async () => {
+    const catalog = demoCatalogWith({ [REVENUE]: { coalesceWindowMs: 300 } });
+    const queueConnection = redis.connect('producer');
+    const fleet = createFleet({ catalog, connection: queueConnection, prefix: redis.prefix, sql: db.sql });
+    const { createRefreshQueue } = await import('../producers/refresh-queue.js');
+    const queue = createRefreshQueue({ connection: queueConnection, prefix: redis.prefix });
+    // A tick a minute ago drew a delay of ~10 minutes (the revenue view's jitter, overridden here).
+    const tickCatalog = demoCatalogWith({ [REVENUE]: { schedule: { kind: 'every', everyMs: 3_600_000, jitterMs: 600_000 } } });
+    const tick = await handleScheduleTick({ data: { view: REVENUE } } as never, {
+      queue,
+      catalog: tickCatalog,
+      random: () => 0.99,
+      now: () => new Date(Date.now() - 60_000),
+    });
+    expect(tick.delayMs).toBeGreaterThan(590_000);
+
+    const worker = createWorker({ connection: redis.connect(), prefix: redis.prefix, sql: db.sql, catalog });
+    await worker.ready();
+    const handle = await fleet.emit('invoice.paid', { firmId: 2 });
+    const [result] = Object.values(await handle.waitUntilFresh({ timeoutMs: 10_000 }));
+    expect(result!.status).toBe('success');
+    const row = (await logRows(db.sql, REVENUE)).find((r) => r.status === 'success' && r.started_at >= handle.requestedAt)!;
+    expect(row.reason).toBe('event');
+    expect(row.started_at.getTime() - handle.requestedAt.getTime()).toBeLessThan(5_000);
+
+    // The scheduled refresh is still pending; when it comes due it finds its request covered.
+    const scheduled = await queue.getJob(tick.jobId);
+    expect(await scheduled!.getState()).toBe('delayed');
+    await scheduled!.promote();
+    const skipped = await waitUntil('the scheduled refresh to finish', async () =>
+      (await logRows(db.sql, REVENUE)).find((r) => r.job_id === tick.jobId && r.status !== 'running'),
+    );
+    expect(skipped.status).toBe('skipped');
+    await fleet.close();
+    await queue.close();
+    await worker.close();
+  });
+});
