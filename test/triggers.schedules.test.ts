@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { scheduleId, scheduledCoalesceKey } from '../producers/job-contract.js';
+import { createRefreshQueue } from '../producers/refresh-queue.js';
+import { demoCatalog } from '../schema/catalog.js';
+import { createWorker } from '../workers/refresh-worker.js';
+import { createScheduler } from '../workers/scheduler.js';
+import { demoCatalogWith } from './helpers/catalog.js';
+import { useTestDatabase } from './helpers/database.js';
+import { useChildProcesses } from './helpers/processes.js';
+import { useTestRedis } from './helpers/redis.js';
+import { waitUntil } from './helpers/wait.js';
+
+const TOURNAMENTS = 'tournament_analytics_summary';
+const scheduledViews = demoCatalog.views.filter((view) => view.schedule).map((view) => view.name);
+
+describe('schedules', () => {
+  const db = useTestDatabase();
+  const redis = useTestRedis();
+  const processes = useChildProcesses();
+
+  it('four scheduler processes started at once leave exactly one scheduler and one next tick per view', async () => {
+    const env = { REDIS_URL: redis.url, MVFLEET_PREFIX: redis.prefix, LOG_LEVEL: 'info', MVFLEET_TZ: 'Europe/Paris' };
+    const schedulers = [1, 2, 3, 4].map(() => processes.cli(['scheduler'], env));
+    await Promise.all(schedulers.map((scheduler) => scheduler.waitFor('"scheduler synced"')));
+
+    const queue = createRefreshQueue({ connection: redis.connect('producer'), prefix: redis.prefix });
+    const found = await queue.getJobSchedulers(0, -1);
+    expect(found.map((s) => s.key).sort()).toEqual(scheduledViews.map(scheduleId).sort());
+    const nightly = found.find((s) => s.key === scheduleId('mv_kpi_dashboard'))!;
+    expect(nightly).toMatchObject({ pattern: '0 2 * * *', tz: 'Europe/Paris' });
+    const hourly = found.find((s) => s.key === scheduleId(TOURNAMENTS))!;
+    expect(Number(hourly.every)).toBe(3_600_000);
+    const ticks = async () => (await queue.getJobs(['delayed', 'waiting'])).filter((job) => job.name === 'tick');
+    const pending = await ticks();
+    for (const view of scheduledViews) {
+      expect(pending.filter((job) => job.repeatJobKey === scheduleId(view)), view).toHaveLength(1);
+    }
+
+    // Drive time: fire the nightly tick now instead of at 02:00.
+    const worker = createWorker({ connection: redis.connect(), prefix: redis.prefix, sql: db.sql, catalog: demoCatalog });
+    await worker.ready();
+    const tick = pending.find((job) => job.repeatJobKey === scheduleId('mv_kpi_dashboard'))!;
+    if ((await tick.getState()) === 'delayed') await tick.promote();
+    // It enqueued a (jitter 0) scheduled refresh, and the scheduler holds the following tick.
+    await waitUntil('the tick to run and the next one to be scheduled', async () => {
+      const state = await queue.getJobState(tick.id!);
+      const next = (await ticks()).filter((job) => job.repeatJobKey === scheduleId('mv_kpi_dashboard') && job.id !== tick.id);
+      return state === 'completed' && next.length === 1;
+    });
+    await worker.close();
+    for (const scheduler of schedulers) scheduler.child.kill('SIGTERM');
+    const exits = await Promise.all(schedulers.map((scheduler) => scheduler.exited));
+    expect(exits.map((exit) => exit.code)).toEqual([0, 0, 0, 0]);
+    await queue.close();
+  });
+
+  it('spreads scheduled refreshes over [0, jitter]', async () => {
+    const jitterMs = 600_000;
+    const catalog = demoCatalogWith({ [TOURNAMENTS]: { schedule: { kind: 'every', everyMs: 150, jitterMs } } });
+    const queue = createRefreshQueue({ connection: redis.connect('producer'), prefix: `${redis.prefix}-jitter` });
+    const scheduler = createScheduler({ queue, redis: redis.connect(), catalog });
+    await scheduler.sync();
+    const worker = createWorker({ connection: redis.connect(), prefix: `${redis.prefix}-jitter`, sql: db.sql, catalog });
+    await worker.ready();
+
+    // Each tick adds a refresh delayed by its jitter; the test takes it away so the next tick adds another.
+    const delays: number[] = [];
+    await waitUntil(
+      '40 jittered refreshes',
+      async () => {
+        const [job] = (await queue.getJobs(['delayed'])).filter((j) => j.name === 'refresh' && j.opts.deduplication?.id === scheduledCoalesceKey(TOURNAMENTS));
+        if (job) {
+          delays.push(job.delay);
+          await job.remove();
+        }
+        return delays.length >= 40;
+      },
+      { timeoutMs: 60_000, intervalMs: 20 },
+    );
+    expect(delays.every((delay) => delay >= 0 && delay <= jitterMs)).toBe(true);
+    const sorted = [...delays].sort((a, b) => a - b);
+    expect(sorted[0]!).toBeLessThan(jitterMs * 0.25);
+    expect(sorted.at(-1)!).toBeGreaterThan(jitterMs * 0.75);
+    expect(new Set(delays).size).toBeGreaterThan(30);
+    await worker.close();
+    await scheduler.close();
+    await queue.close();
+  }, 90_000);
+
+  it('removes the scheduler of a view whose schedule left the catalog', async () => {
+    const prefix = `${redis.prefix}-removal`;
+    const queue = createRefreshQueue({ connection: redis.connect('producer'), prefix });
+    const connection = redis.connect();
+    await createScheduler({ queue, redis: connection, catalog: demoCatalog }).sync();
+    const without = demoCatalogWith({ mv_kpi_dashboard: { schedule: null } });
+    const result = await createScheduler({ queue, redis: connection, catalog: without }).sync();
+    expect(result.removed).toEqual(['mv_kpi_dashboard']);
+    const keys = (await queue.getJobSchedulers(0, -1)).map((s) => s.key);
+    expect(keys).not.toContain(scheduleId('mv_kpi_dashboard'));
+    expect(keys).toHaveLength(scheduledViews.length - 1);
+    // A second sync with the same catalog changes nothing.
+    expect(await createScheduler({ queue, redis: connection, catalog: without }).sync()).toEqual({
+      created: [],
+      updated: [],
+      removed: [],
+      repaired: [],
+    });
+    await queue.close();
+  });
+});
