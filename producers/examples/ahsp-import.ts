@@ -1,5 +1,6 @@
 import type { Sql } from '../../core/db.js';
 import type { DemoFleet } from '../demo-fleet.js';
+import type { RefreshHandle } from '../fleet.js';
 
 /** One AHSP analysis and its line items, as an import file yields them. */
 export interface AhspImportRow {
@@ -18,7 +19,7 @@ export interface AhspImportRow {
 export async function importAhsp(
   deps: { sql: Sql; fleet: DemoFleet },
   input: { sumber: string; sourceFile: string; rows: AhspImportRow[] },
-): Promise<{ analyses: number; items: number }> {
+): Promise<{ analyses: number; items: number; refresh: RefreshHandle }> {
   const counts = await deps.sql.begin(async (tx) => {
     const analyses = await tx<{ id: number; kode_ahsp: string }[]>`
       INSERT INTO ahsp_referensi ${tx(
@@ -47,6 +48,6 @@ export async function importAhsp(
     return { analyses: analyses.length, items: items.length };
   });
   // After the commit: a refresh that starts after this request sees the imported rows.
-  await deps.fleet.importFinished({ sumber: input.sumber, rows: counts.analyses });
-  return counts;
+  const refresh = await deps.fleet.importFinished({ sumber: input.sumber, rows: counts.analyses });
+  return { ...counts, refresh };
 }

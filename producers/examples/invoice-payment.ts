@@ -1,6 +1,7 @@
 import type { Sql } from '../../core/db.js';
 import { MvfleetError } from '../../core/errors.js';
 import type { DemoFleet } from '../demo-fleet.js';
+import type { RefreshHandle } from '../fleet.js';
 
 /**
  * Records an invoice payment and tells the fleet, after the commit, so the revenue views
@@ -10,7 +11,7 @@ import type { DemoFleet } from '../demo-fleet.js';
 export async function payInvoice(
   deps: { sql: Sql; fleet: DemoFleet },
   input: { invoiceId: number; amount: string; paidOn: string },
-): Promise<{ firmId: number; projectId: number }> {
+): Promise<{ firmId: number; projectId: number; refresh: RefreshHandle }> {
   const [paid] = await deps.sql<{ firm_id: number; project_id: number }[]>`
     UPDATE invoices i
     SET status = 'paid', paid_amount = ${input.amount}, paid_on = ${input.paidOn}, paid_at = now()
@@ -18,6 +19,11 @@ export async function payInvoice(
     WHERE i.id = ${input.invoiceId} AND p.id = i.project_id AND i.status IN ('draft', 'sent')
     RETURNING p.firm_id, p.id AS project_id`;
   if (!paid) throw new MvfleetError(`invoice ${input.invoiceId} does not exist or is already paid or void`);
-  await deps.fleet.invoicePaid({ firmId: paid.firm_id, projectId: paid.project_id, invoiceId: input.invoiceId, paidOn: input.paidOn });
-  return { firmId: paid.firm_id, projectId: paid.project_id };
+  const refresh = await deps.fleet.invoicePaid({
+    firmId: paid.firm_id,
+    projectId: paid.project_id,
+    invoiceId: input.invoiceId,
+    paidOn: input.paidOn,
+  });
+  return { firmId: paid.firm_id, projectId: paid.project_id, refresh };
 }

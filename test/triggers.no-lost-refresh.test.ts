@@ -1,0 +1,145 @@
+import { describe, expect, it } from 'vitest';
+import type { Sql } from '../core/db.js';
+import { createDemoFleet, type DemoFleet } from '../producers/demo-fleet.js';
+import type { RefreshHandle } from '../producers/fleet.js';
+import { createRefreshQueue } from '../producers/refresh-queue.js';
+import { demoCatalog } from '../schema/catalog.js';
+import { seedDemo } from '../seed/index.js';
+import { createRefreshExecutor } from '../workers/refresh-executor.js';
+import { useTestDatabase } from './helpers/database.js';
+import { useChildProcesses } from './helpers/processes.js';
+import { useTestRedis } from './helpers/redis.js';
+import { viewAndReference } from './helpers/reference-views.js';
+import { waitUntil } from './helpers/wait.js';
+
+/** Small deterministic PRNG (mulberry32) so a failing run can be replayed from its seed. */
+function prng(seed: number) {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+type Write = (sql: Sql, fleet: DemoFleet, pick: (n: number) => number) => Promise<RefreshHandle>;
+
+/** One source-table write per event type, committed before its event is emitted. */
+const writes: Record<string, Write> = {
+  'match.completed': async (sql, fleet, pick) => {
+    const tournamentId = 1 + pick(100);
+    await sql`INSERT INTO matches (tournament_id, round, state, started_at, completed_at)
+              VALUES (${tournamentId}, 9, 'completed', now() - interval '40 minutes', now())`;
+    return fleet.matchCompleted({ tournamentId });
+  },
+  'registration.confirmed': async (sql, fleet, pick) => {
+    const tournamentId = 1 + pick(100);
+    await sql`INSERT INTO registrations (tournament_id, user_id, status, checked_in)
+              VALUES (${tournamentId}, ${1_000_000 + pick(1_000_000_000)}, 'confirmed', ${pick(2) === 1})
+              ON CONFLICT DO NOTHING`;
+    return fleet.registrationConfirmed({ tournamentId });
+  },
+  'invoice.paid': async (sql, fleet, pick) => {
+    const [project] = await sql<[{ id: number; firm_id: number }]>`SELECT id, firm_id FROM projects ORDER BY id OFFSET ${pick(24)} LIMIT 1`;
+    const paidOn = `2026-${String(1 + pick(10)).padStart(2, '0')}-15`;
+    await sql`INSERT INTO invoices (project_id, invoice_number, status, issued_on, total_amount, paid_amount, paid_on)
+              VALUES (${project.id}, ${`P-${pick(1e9)}`}, 'paid', ${paidOn}, 500, ${100 + pick(900)}, ${paidOn})`;
+    return fleet.invoicePaid({ firmId: project.firm_id, projectId: project.id });
+  },
+  'time_entry.approved': async (sql, fleet, pick) => {
+    const [entry] = await sql<[{ project_id: number; user_id: number; firm_id: number }]>`
+      SELECT p.id AS project_id, u.id AS user_id, p.firm_id FROM projects p JOIN users u ON u.firm_id = p.firm_id
+      ORDER BY p.id, u.id OFFSET ${pick(40)} LIMIT 1`;
+    await sql`INSERT INTO time_entries (project_id, user_id, task_id, entry_date, hours, hourly_rate, is_billable, status, approved_at)
+              VALUES (${entry.project_id}, ${entry.user_id}, ${pick(20)}, ${`2026-0${1 + pick(9)}-1${pick(9)}`},
+                      ${1 + pick(7)}, 85, ${pick(3) > 0}, 'approved', now())`;
+    return fleet.timeEntryApproved({ firmId: entry.firm_id });
+  },
+  'import.finished': async (sql, fleet, pick) => {
+    const [ahsp] = await sql<[{ id: number }]>`
+      INSERT INTO ahsp_referensi (kode_ahsp, nama_ahsp, sumber) VALUES (${`Z.${pick(1e9)}`}, 'Imported', 'SNI test')
+      RETURNING id`;
+    await sql`INSERT INTO rincian_referensi (ahsp_id, kategori, kode_item, uraian_item, satuan_item, koefisien)
+              VALUES (${ahsp.id}, 'BHN', 'M.1', 'Semen', 'kg', ${pick(5)})`;
+    return fleet.importFinished({ sumber: 'SNI test' });
+  },
+  'budget_version.status_changed': async (sql, fleet, pick) => {
+    const [version] = await sql<[{ id: number }]>`
+      UPDATE budget_versions SET status = ${['working', 'submitted', 'approved'][pick(3)]!}, updated_at = now()
+      WHERE id = (SELECT id FROM budget_versions WHERE deleted_at IS NULL ORDER BY id OFFSET ${pick(4)} LIMIT 1)
+      RETURNING id`;
+    await sql`INSERT INTO budget_lines (budget_version_id, account_code, label, amount)
+              VALUES (${version.id}, ${['641000', '606000', '706000', '215000'][pick(4)]!}, 'change', ${1_000 + pick(9_000)})`;
+    return fleet.budgetVersionStatusChanged({ budgetVersionId: version.id });
+  },
+};
+
+/**
+ * Property: whatever the interleaving of writes, events and refreshes in flight across two
+ * worker processes, every event is followed by a successful refresh of each of its views
+ * that started after it, and once the fleet is quiet every view equals its definition.
+ */
+describe('no lost refresh', () => {
+  const db = useTestDatabase();
+  const redis = useTestRedis();
+  const processes = useChildProcesses();
+
+  it('every event gets a refresh that started after it, and the views end up exact', async () => {
+    const seed = Date.now() % 100_000;
+    const random = prng(seed);
+    const pick = (n: number) => Math.floor(random() * n);
+    await seedDemo({ sql: db.sql, scale: 'small' });
+    const executor = createRefreshExecutor({ sql: db.sql, catalog: demoCatalog });
+    for (const view of demoCatalog.views) await executor.refresh({ view: view.name, reason: 'manual' });
+
+    const env = { DATABASE_URL: db.url, REDIS_URL: redis.url, MVFLEET_PREFIX: redis.prefix, LOG_LEVEL: 'info' };
+    const workers = [1, 2].map(() => processes.cli(['worker', '--concurrency', '3'], env));
+    await Promise.all(workers.map((worker) => worker.waitFor('"worker started"')));
+    const fleet = createDemoFleet({ connection: redis.connect('producer'), prefix: redis.prefix });
+
+    const events = Object.keys(writes);
+    const emitted: { event: string; handle: RefreshHandle }[] = [];
+    for (let round = 0; round < 14; round++) {
+      const burst = 1 + pick(6);
+      for (let i = 0; i < burst; i++) {
+        const event = events[pick(events.length)]!;
+        emitted.push({ event, handle: await writes[event]!(db.sql, fleet, pick) });
+      }
+      // Half of the rounds continue only once some refresh is in flight, so writes land mid-refresh.
+      if (pick(2) === 0) {
+        await waitUntil('a refresh in flight', async () => {
+          const [row] = await db.sql`SELECT count(*)::int AS n FROM mv_refresh_log WHERE status = 'running'`;
+          return row!.n > 0;
+        }, { timeoutMs: 5_000, intervalMs: 5 }).catch(() => undefined);
+      }
+    }
+
+    const queue = createRefreshQueue({ connection: redis.connect('producer'), prefix: redis.prefix });
+    await waitUntil('the fleet to go quiet', async () => {
+      const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+      const [running] = await db.sql`SELECT count(*)::int AS n FROM mv_refresh_log WHERE status = 'running'`;
+      return Object.values(counts).every((count) => count === 0) && running!.n === 0;
+    }, { timeoutMs: 90_000, intervalMs: 100 });
+
+    const successes = await db.sql<{ view_name: string; started_at: Date }[]>`
+      SELECT view_name, max(started_at) AS started_at FROM mv_refresh_log WHERE status = 'success' GROUP BY view_name`;
+    const lastSuccess = new Map(successes.map((row) => [row.view_name, row.started_at]));
+    const lost = emitted.flatMap(({ event, handle }) =>
+      handle.views
+        .filter((view) => !(lastSuccess.get(view)! >= handle.requestedAt))
+        .map((view) => `${event} at ${handle.requestedAt.toISOString()} → ${view}`),
+    );
+    expect(lost, `seed ${seed}`).toEqual([]);
+    for (const view of demoCatalog.views) {
+      const { actual, expected } = await viewAndReference(db.sql, view);
+      expect(actual, `${view.name} (seed ${seed})`).toEqual(expected);
+    }
+    const [failed] = await db.sql`SELECT count(*)::int AS n FROM mv_refresh_log WHERE status = 'failed'`;
+    expect(failed!.n).toBe(0);
+    expect(emitted.length).toBeGreaterThan(14);
+    await queue.close();
+    await fleet.close();
+  }, 150_000);
+});
