@@ -1,0 +1,34 @@
+import { formatAge } from './view-status.js';
+
+/** `850 ms`, `4.2 s`, `3m`, `1h 05m`. */
+export function formatDuration(ms: number | null): string {
+  if (ms === null) return '–';
+  if (ms < 1_000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1_000).toFixed(1)} s`;
+  return formatAge(ms / 1_000);
+}
+
+/** `512 B`, `1.5 kB`, `12.3 MB`. */
+export function formatBytes(bytes: number | null): string {
+  if (bytes === null) return '–';
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1_024 && unit < units.length - 1) {
+    value /= 1_024;
+    unit += 1;
+  }
+  return unit === 0 ? `${value} B` : `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
+}
+
+/** `in 42m`, `3m ago`, `just now`, relative to `now`. */
+export function formatRelative(iso: string, now: Date): string {
+  const seconds = (new Date(iso).getTime() - now.getTime()) / 1_000;
+  if (Math.abs(seconds) < 5) return 'just now';
+  return seconds > 0 ? `in ${formatAge(seconds)}` : `${formatAge(-seconds)} ago`;
+}
+
+/** `12,345`. */
+export function formatCount(value: number | null): string {
+  return value === null ? '–' : value.toLocaleString('en-US');
+}

@@ -1,0 +1,24 @@
+import type { Queryable } from '../core/db.js';
+
+/** One finished attempt, for the duration trend. */
+export interface DurationPoint {
+  started_at: Date;
+  duration_ms: number;
+  status: 'success' | 'failed';
+}
+
+/** The last `limit` finished attempts of each view, oldest first. */
+export async function readRecentDurations(sql: Queryable, views: readonly string[], limit: number): Promise<Map<string, DurationPoint[]>> {
+  const rows = await sql<(DurationPoint & { view: string })[]>`
+    SELECT v.view, t.started_at, t.duration_ms, t.status
+    FROM unnest(${views as string[]}::text[]) AS v(view)
+    CROSS JOIN LATERAL (
+      SELECT started_at, duration_ms, status FROM mv_refresh_log
+      WHERE view_name = v.view AND status IN ('success', 'failed') AND duration_ms IS NOT NULL
+      ORDER BY started_at DESC LIMIT ${limit}
+    ) t
+    ORDER BY v.view, t.started_at`;
+  const byView = new Map<string, DurationPoint[]>(views.map((view) => [view, []]));
+  for (const { view, ...point } of rows) byView.get(view)?.push(point);
+  return byView;
+}

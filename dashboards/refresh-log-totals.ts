@@ -1,0 +1,51 @@
+import type { Queryable } from '../core/db.js';
+
+/** Finished attempts of one (view, status, reason, mode) whose duration fell in one histogram bucket. */
+export interface RefreshLogBucketRow {
+  view: string;
+  status: string;
+  reason: string;
+  /** `none` for attempts that never chose a mode (skipped requests). */
+  mode: string;
+  /**
+   * How many bucket bounds lie strictly below the duration: the duration belongs to bucket
+   * `bounds[bucket]` (or `+Inf` when it equals `bounds.length`); null without a duration.
+   */
+  bucket: number | null;
+  count: number;
+  sum_ms: number;
+}
+
+/** Age of each view's data: start of its last successful refresh. */
+export interface LastSuccessRow {
+  view: string;
+  age_seconds: number;
+}
+
+/**
+ * Counts every finished attempt in the refresh log, grouped by labels and duration bucket.
+ * `width_bucket(d, thresholds)` counts thresholds <= d; with integer milliseconds and
+ * thresholds `bound + 1` that is the number of bounds < d, i.e. Prometheus's `le` (d <= bound).
+ */
+export async function readRefreshLogBuckets(sql: Queryable, boundsMs: readonly number[]): Promise<RefreshLogBucketRow[]> {
+  const thresholds = boundsMs.map((bound) => Math.floor(bound) + 1);
+  return sql<RefreshLogBucketRow[]>`
+    SELECT view_name AS view, status, reason, coalesce(mode, 'none') AS mode,
+           width_bucket(duration_ms, ${thresholds}::int[]) AS bucket,
+           count(*)::int AS count,
+           coalesce(sum(duration_ms), 0)::float8 AS sum_ms
+    FROM mv_refresh_log
+    WHERE status <> 'running'
+    GROUP BY 1, 2, 3, 4, 5`;
+}
+
+/** Seconds since the last successful refresh started, per view that has one. */
+export async function readLastSuccessAges(sql: Queryable, views: readonly string[]): Promise<LastSuccessRow[]> {
+  return sql<LastSuccessRow[]>`
+    SELECT v.view, extract(epoch FROM now() - s.started_at)::float8 AS age_seconds
+    FROM unnest(${views as string[]}::text[]) AS v(view)
+    JOIN LATERAL (
+      SELECT started_at FROM mv_refresh_log
+      WHERE view_name = v.view AND status = 'success' ORDER BY started_at DESC LIMIT 1
+    ) s ON true`;
+}

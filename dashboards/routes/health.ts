@@ -1,0 +1,38 @@
+import { Hono } from 'hono';
+import type { Queue } from 'bullmq';
+import type { Queryable } from '../../core/db.js';
+import { oneLine } from '../../core/errors.js';
+import { withTimeout } from '../with-timeout.js';
+
+/** What the health routes need. */
+export interface HealthRoutesDeps {
+  sql: Queryable;
+  queue: Queue;
+  /** Each dependency must answer within this many milliseconds. */
+  timeoutMs: number;
+}
+
+/** Pings the queue's datastore: Redis `PING`, or a job count on a backend without a Redis client. */
+async function pingQueue(queue: Queue): Promise<void> {
+  const backend = queue.getBackend() as unknown as { client?: Promise<unknown> };
+  const client = backend.client ? await backend.client : undefined;
+  if (client && typeof (client as { ping?: unknown }).ping === 'function') await (client as { ping(): Promise<unknown> }).ping();
+  else await queue.getJobCounts('waiting');
+}
+
+/** `GET /healthz` (the process answers) and `GET /readyz` (PostgreSQL and the queue backend answer). */
+export function healthRoutes({ sql, queue, timeoutMs }: HealthRoutesDeps): Hono {
+  const app = new Hono();
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', async (c) => {
+    const check = (name: string, work: () => Promise<unknown>) =>
+      withTimeout(work(), timeoutMs, name).then(
+        () => 'ok',
+        (error: unknown) => `failed: ${oneLine(error)}`,
+      );
+    const [postgres, queueBackend] = await Promise.all([check('postgres', () => sql`select 1`), check('queue', () => pingQueue(queue))]);
+    const ready = postgres === 'ok' && queueBackend === 'ok';
+    return c.json({ status: ready ? 'ready' : 'unavailable', checks: { postgres, queue: queueBackend } }, ready ? 200 : 503);
+  });
+  return app;
+}
