@@ -1,30 +1,8 @@
 import { loadEnv, type Env } from '../core/env.js';
 import { MvfleetError, oneLine } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
-import type { Command, CommandContext } from './command.js';
-import { dashboardCommand } from './commands/dashboard.js';
-import { emitCommand } from './commands/emit.js';
-import { logsCommand } from './commands/logs.js';
-import { migrateCommand } from './commands/migrate.js';
-import { refreshCommand } from './commands/refresh.js';
-import { schedulerCommand } from './commands/scheduler.js';
-import { seedCommand } from './commands/seed.js';
-import { statsCommand } from './commands/stats.js';
-import { statusCommand } from './commands/status.js';
-import { workerCommand } from './commands/worker.js';
-
-const commands: Command[] = [
-  migrateCommand,
-  seedCommand,
-  workerCommand,
-  schedulerCommand,
-  refreshCommand,
-  emitCommand,
-  statusCommand,
-  logsCommand,
-  statsCommand,
-  dashboardCommand,
-];
+import type { CommandContext } from './command.js';
+import { commands } from './commands/index.js';
 
 function help(): string {
   const width = Math.max(...commands.map((command) => command.usage.length));

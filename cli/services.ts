@@ -1,9 +1,11 @@
-import { once } from 'node:events';
-import { setTimeout as delay } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
 import { createDb, type DbHandle } from '../core/db.js';
-import { ConfigError, ConnectionError, oneLine } from '../core/errors.js';
-import { createRedis, describeRedisTarget } from '../core/redis.js';
+import { ConfigError } from '../core/errors.js';
+import {
+  chooseQueueBackend,
+  createPostgresQueueBackend,
+  createRedisQueueBackend,
+  type QueueBackend,
+} from '../core/queue-backend.js';
 import type { CommandContext } from './command.js';
 
 /** Connects to `DATABASE_URL`, failing fast with host and port when it cannot be reached. */
@@ -20,26 +22,28 @@ export async function connectDatabase(context: CommandContext, applicationName =
   return handle;
 }
 
-/** Connects to `REDIS_URL`, failing fast with host and port when it cannot be reached. */
-export async function connectRedis(context: CommandContext, role: 'worker' | 'producer'): Promise<Redis> {
-  const url = context.env().REDIS_URL;
-  if (!url) throw new ConfigError('REDIS_URL is not set (e.g. redis://127.0.0.1:6379)');
-  const redis = createRedis({ url, role });
-  redis.on('error', () => {});
-  try {
-    const timeout = new AbortController();
-    try {
-      await Promise.race([
-        redis.status === 'ready' ? Promise.resolve() : once(redis, 'ready'),
-        delay(5_000, undefined, { signal: timeout.signal }).then(() => Promise.reject(new Error('timed out after 5 s'))),
-      ]);
-    } finally {
-      timeout.abort();
+/**
+ * The queue backend the environment selects (`MVFLEET_QUEUE_BACKEND`; unset: Redis when
+ * `REDIS_URL` is set, else PostgreSQL at `DATABASE_URL`), checked to be reachable.
+ */
+export async function connectQueueBackend(context: CommandContext, role: 'worker' | 'producer'): Promise<QueueBackend> {
+  const env = context.env();
+  const kind = chooseQueueBackend({ backend: env.MVFLEET_QUEUE_BACKEND, redisUrl: env.REDIS_URL });
+  let backend: QueueBackend;
+  if (kind === 'redis') {
+    if (!env.REDIS_URL) throw new ConfigError('MVFLEET_QUEUE_BACKEND is redis but REDIS_URL is not set (e.g. redis://127.0.0.1:6379)');
+    backend = createRedisQueueBackend({ url: env.REDIS_URL, prefix: env.MVFLEET_PREFIX, role });
+  } else {
+    if (!env.DATABASE_URL) {
+      throw new ConfigError('no queue: set REDIS_URL (Redis) or DATABASE_URL (PostgreSQL queue backend)');
     }
-    await redis.ping();
-  } catch (error) {
-    redis.disconnect();
-    throw new ConnectionError(`cannot reach Redis at ${describeRedisTarget(url)}: ${oneLine(error)}`, { cause: error });
+    backend = createPostgresQueueBackend({ url: env.DATABASE_URL });
   }
-  return redis;
+  try {
+    await backend.ping();
+  } catch (error) {
+    await backend.close();
+    throw error;
+  }
+  return backend;
 }

@@ -34,6 +34,8 @@ const envSchema = z.object({
     emptyAsUndefined,
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ),
+  /** Where the queue lives; unset: Redis when REDIS_URL is set, else PostgreSQL (DATABASE_URL). */
+  MVFLEET_QUEUE_BACKEND: z.preprocess(emptyAsUndefined, z.enum(['redis', 'postgres']).optional()),
   MVFLEET_TZ: z.preprocess(
     emptyAsUndefined,
     z
@@ -46,9 +48,14 @@ const envSchema = z.object({
 /** Validated process configuration. */
 export type Env = z.infer<typeof envSchema>;
 
+/** Every environment variable mvfleet reads (deployment files are checked against this list). */
+export const ENV_KEYS = Object.keys(envSchema.shape) as (keyof Env)[];
+
 const testEnvSchema = z.object({
   TEST_DATABASE_URL: z.preprocess(emptyAsUndefined, postgresUrl.optional()),
   TEST_REDIS_URL: z.preprocess(emptyAsUndefined, redisUrl.optional()),
+  /** Queue backend the engine and trigger suites run on (CI runs them on both). */
+  TEST_QUEUE_BACKEND: z.preprocess(emptyAsUndefined, z.enum(['redis', 'postgres']).default('redis')),
   /** Set by CI: any fallback (testcontainers, embedded services) is then an error, not a skip. */
   CI: z.preprocess(emptyAsUndefined, z.string().optional()),
 });

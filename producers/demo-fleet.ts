@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { demoCatalog } from '../schema/catalog.js';
-import { demoEvents } from '../schema/events.js';
+import type { demoEvents } from '../schema/events.js';
 import { createFleet, type Fleet, type FleetOptions, type RefreshHandle } from './fleet.js';
 
 type Payload<E extends keyof typeof demoEvents> = z.input<(typeof demoEvents)[E]['payload']>;

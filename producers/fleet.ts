@@ -1,10 +1,9 @@
 import type { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Catalog } from '../core/catalog.js';
 import type { Queryable } from '../core/db.js';
 import { ConnectionError, MvfleetError, UsageError, oneLine } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
-import { createRedis, describeRedisTarget } from '../core/redis.js';
+import { createRedisQueueBackend, type QueueBackend } from '../core/queue-backend.js';
 import { JOB_NAMES, parseRefreshJob, refreshJobOptions, type RefreshJobData } from './job-contract.js';
 import { createRefreshQueue } from './refresh-queue.js';
 import { waitForRefresh, type RefreshWaitResult } from './wait-for-refresh.js';
@@ -12,12 +11,12 @@ import { waitForRefresh, type RefreshWaitResult } from './wait-for-refresh.js';
 /** Options for {@link createFleet}. */
 export interface FleetOptions {
   catalog: Catalog;
-  /** Redis URL; or pass `connection`. */
+  /** Redis URL of the fleet's queue; or pass `backend`. */
   redisUrl?: string;
-  /** An ioredis connection to use (not closed by the fleet); or pass `redisUrl`. */
-  connection?: Redis;
-  /** @defaultValue '{mvfleet}' */
+  /** Key prefix with `redisUrl`. @defaultValue '{mvfleet}' */
   prefix?: string;
+  /** The fleet's queue backend (core/queue-backend.ts; not closed by the fleet); or pass `redisUrl`. */
+  backend?: QueueBackend;
   /** PostgreSQL access for `waitUntilFresh()` (reads the refresh log). Optional. */
   sql?: Queryable;
   /**
@@ -53,17 +52,17 @@ export interface Fleet extends AsyncDisposable {
 /** Creates the producer SDK that app code uses to tell mvfleet what changed. */
 export function createFleet(options: FleetOptions): Fleet {
   const { catalog } = options;
-  if (!options.connection === !options.redisUrl) {
-    throw new UsageError('createFleet: pass exactly one of `connection` and `redisUrl`');
+  if (!options.backend === !options.redisUrl) {
+    throw new UsageError('createFleet: pass exactly one of `backend` and `redisUrl`');
   }
   const timeoutMs = options.timeoutMs ?? 5_000;
   if (!(timeoutMs > 0)) throw new UsageError(`createFleet: timeoutMs must be > 0 (got ${timeoutMs})`);
   const logger = options.logger ?? silentLogger();
-  const ownConnection = options.redisUrl ? createRedis({ url: options.redisUrl, role: 'producer' }) : undefined;
-  ownConnection?.on('error', () => {});
-  const connection = (options.connection ?? ownConnection)!;
-  const target = options.redisUrl ? describeRedisTarget(options.redisUrl) : 'Redis';
-  const queue: Queue = createRefreshQueue({ connection, prefix: options.prefix });
+  const ownBackend = options.redisUrl
+    ? createRedisQueueBackend({ url: options.redisUrl, prefix: options.prefix, role: 'producer' })
+    : undefined;
+  const backend = (options.backend ?? ownBackend)!;
+  const queue: Queue = createRefreshQueue(backend);
 
   async function enqueue(jobs: { data: RefreshJobData; delayMs: number }[]): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
@@ -83,7 +82,7 @@ export function createFleet(options: FleetOptions): Fleet {
         timeout,
       ]);
     } catch (error) {
-      throw new ConnectionError(`cannot enqueue refresh (${target}): ${oneLine(error)}`, { cause: error });
+      throw new ConnectionError(`cannot enqueue refresh (${backend.target}): ${oneLine(error)}`, { cause: error });
     } finally {
       clearTimeout(timer);
     }
@@ -149,7 +148,7 @@ export function createFleet(options: FleetOptions): Fleet {
   const close = () =>
     (closed ??= (async () => {
       await queue.close();
-      ownConnection?.disconnect();
+      await ownBackend?.close();
     })());
   return { emit, refresh, close, [Symbol.asyncDispose]: close };
 }

@@ -1,21 +1,11 @@
-import { Queue, type ConnectionOptions } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type { Catalog } from '../core/catalog.js';
+import type { QueueBackend } from '../core/queue-backend.js';
 import { JOB_NAMES, REFRESH_QUEUE, parseRefreshJob, refreshJobOptions, type RefreshJobInput } from './job-contract.js';
 
-/** Options for {@link createRefreshQueue}. */
-export interface RefreshQueueOptions {
-  /** An ioredis connection (shared, not closed by the queue) or connection options. */
-  connection: ConnectionOptions;
-  /**
-   * Redis key prefix. The braces make it a Redis Cluster hash tag: one fleet, one slot.
-   * @defaultValue '{mvfleet}'
-   */
-  prefix?: string;
-}
-
-/** The BullMQ queue of refresh requests. */
-export function createRefreshQueue(options: RefreshQueueOptions): Queue {
-  const queue = new Queue(REFRESH_QUEUE, { connection: options.connection, prefix: options.prefix ?? '{mvfleet}' });
+/** The BullMQ queue of refresh requests, on the fleet's backend. */
+export function createRefreshQueue(backend: QueueBackend): Queue {
+  const queue = backend.queue(REFRESH_QUEUE);
   // Without a listener an 'error' event would crash the process; callers see failures as rejected calls.
   queue.on('error', () => {});
   return queue;

@@ -2,15 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { createRefreshQueue } from '../producers/refresh-queue.js';
 import { runCli } from './helpers/cli.js';
 import { useTestDatabase } from './helpers/database.js';
-import { useTestRedis } from './helpers/redis.js';
+import { useTestQueue } from './helpers/queue-backend.js';
 
 describe('mvfleet refresh / worker bad input', () => {
   const db = useTestDatabase();
-  const redis = useTestRedis();
-  const env = () => ({ DATABASE_URL: db.url, REDIS_URL: redis.url, MVFLEET_PREFIX: redis.prefix });
+  const backends = useTestQueue(db);
+  const env = () => ({ ...backends.env(), DATABASE_URL: db.url });
 
   async function expectNothingEnqueued() {
-    const queue = createRefreshQueue({ connection: redis.connect('producer'), prefix: redis.prefix });
+    const queue = createRefreshQueue(backends.backend('producer'));
     const counts = await queue.getJobCounts();
     await queue.close();
     expect(Object.values(counts).every((count) => count === 0)).toBe(true);

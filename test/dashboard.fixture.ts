@@ -6,14 +6,14 @@ import { createRefreshQueue } from '../producers/refresh-queue.js';
 import { demoCatalog } from '../schema/catalog.js';
 import { createWorker, type RefreshWorker } from '../workers/refresh-worker.js';
 import { useTestDatabase, type TestDatabase } from './helpers/database.js';
-import { useTestRedis, type TestRedis } from './helpers/redis.js';
+import { useTestQueue, type TestQueue } from './helpers/queue-backend.js';
 
 /** A token long enough for the dashboard's check. */
 export const TEST_TOKEN = 'test-token-0123456789abcdef';
 
 export interface DashboardFixture {
   db: TestDatabase;
-  redis: TestRedis;
+  backends: TestQueue;
   catalog: Catalog;
   readonly queue: Queue;
   /** A dashboard per configuration, each listening on its own free port. */
@@ -30,13 +30,13 @@ export interface DashboardFixture {
  */
 export function useDashboardFixture(catalog: Catalog = demoCatalog): DashboardFixture {
   const db = useTestDatabase();
-  const redis = useTestRedis();
+  const backends = useTestQueue(db);
   let queue: Queue | undefined;
   let worker: RefreshWorker | undefined;
   const started: { dashboard: Dashboard; listener: DashboardListener }[] = [];
 
   beforeAll(() => {
-    queue = createRefreshQueue({ connection: redis.connect('producer'), prefix: redis.prefix });
+    queue = createRefreshQueue(backends.backend('producer'));
   });
 
   afterAll(async () => {
@@ -52,7 +52,7 @@ export function useDashboardFixture(catalog: Catalog = demoCatalog): DashboardFi
 
   return {
     db,
-    redis,
+    backends,
     catalog,
     get queue() {
       return requireQueue();
@@ -65,8 +65,7 @@ export function useDashboardFixture(catalog: Catalog = demoCatalog): DashboardFi
     },
     async startWorker() {
       worker ??= createWorker({
-        connection: redis.connect('worker'),
-        prefix: redis.prefix,
+        backend: backends.backend(),
         sql: db.sql,
         catalog,
         workerId: 'dashboard-test-worker',

@@ -6,13 +6,13 @@ import { directDependants } from '../workers/cascade.js';
 import { createRefreshExecutor } from '../workers/refresh-executor.js';
 import { createWorker } from '../workers/refresh-worker.js';
 import { useTestDatabase } from './helpers/database.js';
-import { useTestRedis } from './helpers/redis.js';
+import { useTestQueue } from './helpers/queue-backend.js';
 import { logRows } from './helpers/refresh-log.js';
 import { waitUntil } from './helpers/wait.js';
 
 describe('cascade', () => {
   const db = useTestDatabase();
-  const redis = useTestRedis();
+  const backends = useTestQueue(db);
 
   it('refreshes mv_revenue_by_firm_quarter after mv_revenue_by_project_month', async () => {
     await seedDemo({ sql: db.sql, scale: 'small' });
@@ -20,9 +20,9 @@ describe('cascade', () => {
     for (const view of demoCatalog.views) await executor.refresh({ view: view.name, reason: 'manual' });
     await db.sql`UPDATE invoices SET paid_amount = paid_amount + 100 WHERE status = 'paid'`;
 
-    const worker = createWorker({ connection: redis.connect(), prefix: redis.prefix, sql: db.sql, catalog: demoCatalog });
+    const worker = createWorker({ backend: backends.backend(), sql: db.sql, catalog: demoCatalog });
     await worker.ready();
-    const queue = createRefreshQueue({ connection: redis.connect('producer'), prefix: redis.prefix });
+    const queue = createRefreshQueue(backends.backend('producer'));
     await enqueueRefresh(queue, demoCatalog, {
       view: 'mv_revenue_by_project_month',
       reason: 'event',

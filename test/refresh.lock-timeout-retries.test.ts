@@ -5,7 +5,7 @@ import { createRefreshExecutor } from '../workers/refresh-executor.js';
 import { createWorker } from '../workers/refresh-worker.js';
 import { demoCatalogWith } from './helpers/catalog.js';
 import { useTestDatabase } from './helpers/database.js';
-import { useTestRedis } from './helpers/redis.js';
+import { useTestQueue } from './helpers/queue-backend.js';
 import { logRows } from './helpers/refresh-log.js';
 import { waitUntil } from './helpers/wait.js';
 
@@ -14,7 +14,7 @@ const BACKOFF_MS = [400, 400, 400, 400];
 
 describe('a refresh blocked by a conflicting lock', () => {
   const db = useTestDatabase();
-  const redis = useTestRedis();
+  const backends = useTestQueue(db);
 
   it('fails on lock_timeout, retries after the view backoff, and succeeds once the lock is gone', async () => {
     await seedDemo({ sql: db.sql, scale: 'small' });
@@ -29,9 +29,9 @@ describe('a refresh blocked by a conflicting lock', () => {
     await holder`BEGIN`;
     await holder`REFRESH MATERIALIZED VIEW mv_kpi_dashboard`;
 
-    const worker = createWorker({ connection: redis.connect(), prefix: redis.prefix, sql: db.sql, catalog, concurrency: 1 });
+    const worker = createWorker({ backend: backends.backend(), sql: db.sql, catalog, concurrency: 1 });
     await worker.ready();
-    const queue = createRefreshQueue({ connection: redis.connect('producer'), prefix: redis.prefix });
+    const queue = createRefreshQueue(backends.backend('producer'));
     const { jobId } = await enqueueRefresh(queue, catalog, {
       view: VIEW,
       reason: 'manual',

@@ -5,7 +5,7 @@ import { seedDemo } from '../seed/index.js';
 import { runCli } from './helpers/cli.js';
 import { useTestDatabase } from './helpers/database.js';
 import { useChildProcesses } from './helpers/processes.js';
-import { useTestRedis } from './helpers/redis.js';
+import { useTestQueue } from './helpers/queue-backend.js';
 import { logRows, overlappingAttempts } from './helpers/refresh-log.js';
 import { waitUntil } from './helpers/wait.js';
 
@@ -18,16 +18,16 @@ const VIEW = 'tournament_analytics_summary';
  */
 describe('one refresh per view at a time, across processes', () => {
   const db = useTestDatabase();
-  const redis = useTestRedis();
+  const backends = useTestQueue(db);
   const processes = useChildProcesses();
 
   it('never overlaps two attempts of a view, and logs every attempt', async () => {
     await seedDemo({ sql: db.sql, scale: 'small' });
-    const env = { DATABASE_URL: db.url, REDIS_URL: redis.url, MVFLEET_PREFIX: redis.prefix, LOG_LEVEL: 'info' };
+    const env = { DATABASE_URL: db.url, ...backends.env(), LOG_LEVEL: 'info' };
     const workers = [1, 2, 3].map(() => processes.cli(['worker', '--concurrency', '3'], env));
     await Promise.all(workers.map((worker) => worker.waitFor('"worker started"')));
 
-    const queue = createRefreshQueue({ connection: redis.connect('producer'), prefix: redis.prefix });
+    const queue = createRefreshQueue(backends.backend('producer'));
     const jobIds: string[] = [];
     for (let round = 0; round < 8; round++) {
       const burst = Array.from({ length: 6 }, (_, i) =>

@@ -5,7 +5,7 @@ import { seedDemo } from '../seed/index.js';
 import { createRefreshExecutor } from '../workers/refresh-executor.js';
 import { useTestDatabase } from './helpers/database.js';
 import { useChildProcesses } from './helpers/processes.js';
-import { useTestRedis } from './helpers/redis.js';
+import { useTestQueue, type TestQueue } from './helpers/queue-backend.js';
 import { logRows } from './helpers/refresh-log.js';
 import { waitUntil } from './helpers/wait.js';
 
@@ -15,11 +15,10 @@ const VIEW = 'tournament_analytics_summary';
  * Worker processes with test policies: job locks of 2 s and a stalled check every second,
  * so a killed worker's job moves on within seconds instead of a minute.
  */
-function workerConfig(db: { url: string }, redis: { url: string; prefix: string }, workerId: string, extra = {}) {
+function workerConfig(db: { url: string }, backends: TestQueue, workerId: string, extra = {}) {
   return {
     databaseUrl: db.url,
-    redisUrl: redis.url,
-    prefix: redis.prefix,
+    queue: backends.fixtureConfig(),
     workerId,
     views: { [VIEW]: { lockTimeoutMs: 60_000, statementTimeoutMs: 120_000 } },
     worker: { lockDurationMs: 2_000, stalledIntervalMs: 1_000, concurrency: 1, ...extra },
@@ -28,7 +27,7 @@ function workerConfig(db: { url: string }, redis: { url: string; prefix: string 
 
 describe('worker processes that die or stop mid-refresh', () => {
   const db = useTestDatabase({ max: 12 });
-  const redis = useTestRedis();
+  const backends = useTestQueue(db);
   const processes = useChildProcesses();
 
   /** Holds a lock on a source table so a refresh stays in progress until released. */
@@ -59,9 +58,9 @@ describe('worker processes that die or stop mid-refresh', () => {
       SELECT 900000 + g, 'late ' || g, 'chess', 'registration', 0 FROM generate_series(1, 5) g`;
 
     const release = await holdSourceLock();
-    const first = processes.worker(workerConfig(db, redis, 'worker-a'));
+    const first = processes.worker(workerConfig(db, backends, 'worker-a'));
     await first.waitFor('ready');
-    const queue = createRefreshQueue({ connection: redis.connect('producer'), prefix: redis.prefix });
+    const queue = createRefreshQueue(backends.backend('producer'));
     const { jobId } = await enqueueRefresh(queue, demoCatalog, { view: VIEW, reason: 'manual', requestedAt: new Date().toISOString() });
     await runningRowOf('worker-a');
 
@@ -73,7 +72,7 @@ describe('worker processes that die or stop mid-refresh', () => {
 
     first.child.kill('SIGKILL');
     await first.exited;
-    const second = processes.worker(workerConfig(db, redis, 'worker-b'));
+    const second = processes.worker(workerConfig(db, backends, 'worker-b'));
     await second.waitFor('ready');
     await runningRowOf('worker-b');
     const lost = (await logRows(db.sql, VIEW)).find((row) => row.worker_id === 'worker-a')!;
@@ -109,9 +108,9 @@ describe('worker processes that die or stop mid-refresh', () => {
       INSERT INTO tournaments (id, name, game, status, prize_pool)
       SELECT 910000 + g, 'later ' || g, 'go', 'registration', 0 FROM generate_series(1, 3) g`;
     const release = await holdSourceLock();
-    const worker = processes.worker(workerConfig(db, redis, 'worker-c', { shutdownGraceMs: 500 }));
+    const worker = processes.worker(workerConfig(db, backends, 'worker-c', { shutdownGraceMs: 500 }));
     await worker.waitFor('ready');
-    const queue = createRefreshQueue({ connection: redis.connect('producer'), prefix: redis.prefix });
+    const queue = createRefreshQueue(backends.backend('producer'));
     const { jobId } = await enqueueRefresh(queue, demoCatalog, { view: VIEW, reason: 'manual', requestedAt: new Date().toISOString() });
     await runningRowOf('worker-c');
 
@@ -130,7 +129,7 @@ describe('worker processes that die or stop mid-refresh', () => {
     expect(job!.attemptsMade).toBe(0);
 
     await release();
-    const next = processes.worker(workerConfig(db, redis, 'worker-d'));
+    const next = processes.worker(workerConfig(db, backends, 'worker-d'));
     await next.waitFor('ready');
     await waitUntil('the job to complete on another worker', async () =>
       (await logRows(db.sql, VIEW)).find((row) => row.job_id === jobId && row.status === 'success'),

@@ -3,20 +3,22 @@ import { createFleet } from '../producers/fleet.js';
 import { createRefreshQueue } from '../producers/refresh-queue.js';
 import { demoCatalog } from '../schema/catalog.js';
 import { runCli } from './helpers/cli.js';
-import { useTestRedis } from './helpers/redis.js';
+import { useTestDatabase } from './helpers/database.js';
+import { useTestQueue } from './helpers/queue-backend.js';
 
 describe('producer bad input', () => {
-  const redis = useTestRedis();
+  const db = useTestDatabase();
+  const backends = useTestQueue(db);
 
   async function queuedJobs() {
-    const queue = createRefreshQueue({ connection: redis.connect('producer'), prefix: redis.prefix });
+    const queue = createRefreshQueue(backends.backend('producer'));
     const counts = await queue.getJobCounts();
     await queue.close();
     return Object.values(counts).reduce((sum, count) => sum + count, 0);
   }
 
   it('rejects unknown events, invalid payloads and unknown views, enqueueing nothing', async () => {
-    const fleet = createFleet({ catalog: demoCatalog, connection: redis.connect('producer'), prefix: redis.prefix });
+    const fleet = createFleet({ catalog: demoCatalog, backend: backends.backend('producer') });
     await expect(fleet.emit('invoice.voided', { firmId: 1 })).rejects.toThrow(/unknown event "invoice\.voided"/);
     await expect(fleet.emit('invoice.paid', {})).rejects.toThrow(/invalid payload for invoice\.paid: firmId/);
     await expect(fleet.emit('invoice.paid', { firmId: 'seven' })).rejects.toThrow(/firmId/);
@@ -27,14 +29,16 @@ describe('producer bad input', () => {
   });
 
   it('rejects options that contradict each other', () => {
-    expect(() => createFleet({ catalog: demoCatalog })).toThrow(/exactly one of `connection` and `redisUrl`/);
-    expect(() => createFleet({ catalog: demoCatalog, redisUrl: redis.url, timeoutMs: -1 })).toThrow(/timeoutMs must be > 0/);
+    expect(() => createFleet({ catalog: demoCatalog })).toThrow(/exactly one of `backend` and `redisUrl`/);
+    expect(() => createFleet({ catalog: demoCatalog, redisUrl: 'redis://127.0.0.1:6379', timeoutMs: -1 })).toThrow(
+      /timeoutMs must be > 0/,
+    );
   });
 
   it('emit rejects within its timeout when Redis is unreachable', async () => {
     const fleet = createFleet({ catalog: demoCatalog, redisUrl: 'redis://127.0.0.1:9', timeoutMs: 1_000 });
     const started = Date.now();
-    await expect(fleet.emit('invoice.paid', { firmId: 1 })).rejects.toThrow(/cannot enqueue refresh \(127\.0\.0\.1:9\)/);
+    await expect(fleet.emit('invoice.paid', { firmId: 1 })).rejects.toThrow(/cannot enqueue refresh \(Redis at 127\.0\.0\.1:9\)/);
     expect(Date.now() - started).toBeLessThan(3_000);
     await fleet.close();
   });
@@ -46,7 +50,7 @@ describe('producer bad input', () => {
     [['emit', 'invoice.paid', '--data', '{"firmId": 0}'], /invalid payload for invoice\.paid: firmId/],
     [['emit'], /name exactly one event/],
   ])('mvfleet %j: one line, exit 2, nothing enqueued', async (args, message) => {
-    const result = await runCli(args, { REDIS_URL: redis.url, MVFLEET_PREFIX: redis.prefix });
+    const result = await runCli(args, { ...backends.env(), DATABASE_URL: db.url });
     expect(result.code).toBe(2);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toMatch(message);

@@ -6,7 +6,7 @@ import { createWorker } from '../workers/refresh-worker.js';
 import { handleScheduleTick } from '../workers/schedule-tick.js';
 import { demoCatalogWith } from './helpers/catalog.js';
 import { useTestDatabase } from './helpers/database.js';
-import { useTestRedis } from './helpers/redis.js';
+import { useTestQueue } from './helpers/queue-backend.js';
 import { logRows } from './helpers/refresh-log.js';
 import { waitUntil } from './helpers/wait.js';
 
@@ -15,16 +15,16 @@ const QUARTER = 'mv_revenue_by_firm_quarter';
 
 describe('coalescing event requests', () => {
   const db = useTestDatabase();
-  const redis = useTestRedis();
+  const backends = useTestQueue(db);
 
   it('1,000 invoice.paid events in one window cause at most two refreshes per view', async () => {
     await seedDemo({ sql: db.sql, scale: 'small' });
     const catalog = demoCatalogWith({ [REVENUE]: { coalesceWindowMs: 2_000 } });
     const executor = createRefreshExecutor({ sql: db.sql, catalog });
     for (const view of catalog.views) await executor.refresh({ view: view.name, reason: 'manual' });
-    const worker = createWorker({ connection: redis.connect(), prefix: redis.prefix, sql: db.sql, catalog, concurrency: 4 });
+    const worker = createWorker({ backend: backends.backend(), sql: db.sql, catalog, concurrency: 4 });
     await worker.ready();
-    const fleet = createFleet({ catalog, connection: redis.connect('producer'), prefix: redis.prefix, sql: db.sql });
+    const fleet = createFleet({ catalog, backend: backends.backend('producer'), sql: db.sql });
 
     const handles = [];
     for (let i = 0; i < 1_000; i++) handles.push(await fleet.emit('invoice.paid', { firmId: 1 + (i % 3) }));
@@ -49,10 +49,10 @@ describe('coalescing event requests', () => {
 
   it('an event does not wait behind a pending jittered scheduled refresh', async () => {
     const catalog = demoCatalogWith({ [REVENUE]: { coalesceWindowMs: 300 } });
-    const queueConnection = redis.connect('producer');
-    const fleet = createFleet({ catalog, connection: queueConnection, prefix: redis.prefix, sql: db.sql });
+    const producer = backends.backend('producer');
+    const fleet = createFleet({ catalog, backend: producer, sql: db.sql });
     const { createRefreshQueue } = await import('../producers/refresh-queue.js');
-    const queue = createRefreshQueue({ connection: queueConnection, prefix: redis.prefix });
+    const queue = createRefreshQueue(producer);
     // A tick a minute ago drew a delay of ~10 minutes (the revenue view's jitter, overridden here).
     const tickCatalog = demoCatalogWith({ [REVENUE]: { schedule: { kind: 'every', everyMs: 3_600_000, jitterMs: 600_000 } } });
     const tick = await handleScheduleTick({ data: { view: REVENUE } } as never, {
@@ -63,7 +63,7 @@ describe('coalescing event requests', () => {
     });
     expect(tick.delayMs).toBeGreaterThan(590_000);
 
-    const worker = createWorker({ connection: redis.connect(), prefix: redis.prefix, sql: db.sql, catalog });
+    const worker = createWorker({ backend: backends.backend(), sql: db.sql, catalog });
     await worker.ready();
     const handle = await fleet.emit('invoice.paid', { firmId: 2 });
     const [result] = Object.values(await handle.waitUntilFresh({ timeoutMs: 10_000 }));

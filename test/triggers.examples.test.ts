@@ -7,19 +7,19 @@ import { seedDemo } from '../seed/index.js';
 import { createRefreshExecutor } from '../workers/refresh-executor.js';
 import { createWorker } from '../workers/refresh-worker.js';
 import { useTestDatabase } from './helpers/database.js';
-import { useTestRedis } from './helpers/redis.js';
+import { useTestQueue } from './helpers/queue-backend.js';
 import { logRows } from './helpers/refresh-log.js';
 import { viewAndReference } from './helpers/reference-views.js';
 
 describe('the source applications, event-driven', () => {
   const db = useTestDatabase();
-  const redis = useTestRedis();
+  const backends = useTestQueue(db);
 
   it('the AHSP import returns without waiting for the refresh; the view reflects it once a worker ran', async () => {
     await seedDemo({ sql: db.sql, scale: 'small' });
     const executor = createRefreshExecutor({ sql: db.sql, catalog: demoCatalog });
     for (const view of demoCatalog.views) await executor.refresh({ view: view.name, reason: 'manual' });
-    const fleet = createDemoFleet({ connection: redis.connect('producer'), prefix: redis.prefix, sql: db.sql });
+    const fleet = createDemoFleet({ backend: backends.backend('producer'), sql: db.sql });
 
     // No worker is running: the import can only return if it does not wait for a refresh.
     const imported = await importAhsp(
@@ -43,7 +43,7 @@ describe('the source applications, event-driven', () => {
     const stale = await db.sql`SELECT * FROM referensi_ahsp_stats WHERE kode_ahsp = 'X.01'`;
     expect(stale).toHaveLength(0);
 
-    const worker = createWorker({ connection: redis.connect(), prefix: redis.prefix, sql: db.sql, catalog: demoCatalog });
+    const worker = createWorker({ backend: backends.backend(), sql: db.sql, catalog: demoCatalog });
     await worker.ready();
     const paid = await payInvoice(
       { sql: db.sql, fleet },

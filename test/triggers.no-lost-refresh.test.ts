@@ -8,7 +8,7 @@ import { seedDemo } from '../seed/index.js';
 import { createRefreshExecutor } from '../workers/refresh-executor.js';
 import { useTestDatabase } from './helpers/database.js';
 import { useChildProcesses } from './helpers/processes.js';
-import { useTestRedis } from './helpers/redis.js';
+import { useTestQueue } from './helpers/queue-backend.js';
 import { viewAndReference } from './helpers/reference-views.js';
 import { waitUntil } from './helpers/wait.js';
 
@@ -83,7 +83,7 @@ const writes: Record<string, Write> = {
  */
 describe('no lost refresh', () => {
   const db = useTestDatabase();
-  const redis = useTestRedis();
+  const backends = useTestQueue(db);
   const processes = useChildProcesses();
 
   it('every event gets a refresh that started after it, and the views end up exact', async () => {
@@ -94,10 +94,10 @@ describe('no lost refresh', () => {
     const executor = createRefreshExecutor({ sql: db.sql, catalog: demoCatalog });
     for (const view of demoCatalog.views) await executor.refresh({ view: view.name, reason: 'manual' });
 
-    const env = { DATABASE_URL: db.url, REDIS_URL: redis.url, MVFLEET_PREFIX: redis.prefix, LOG_LEVEL: 'info' };
+    const env = { DATABASE_URL: db.url, ...backends.env(), LOG_LEVEL: 'info' };
     const workers = [1, 2].map(() => processes.cli(['worker', '--concurrency', '3'], env));
     await Promise.all(workers.map((worker) => worker.waitFor('"worker started"')));
-    const fleet = createDemoFleet({ connection: redis.connect('producer'), prefix: redis.prefix });
+    const fleet = createDemoFleet({ backend: backends.backend('producer') });
 
     const events = Object.keys(writes);
     const emitted: { event: string; handle: RefreshHandle }[] = [];
@@ -116,7 +116,7 @@ describe('no lost refresh', () => {
       }
     }
 
-    const queue = createRefreshQueue({ connection: redis.connect('producer'), prefix: redis.prefix });
+    const queue = createRefreshQueue(backends.backend('producer'));
     await waitUntil('the fleet to go quiet', async () => {
       const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
       const [running] = await db.sql`SELECT count(*)::int AS n FROM mv_refresh_log WHERE status = 'running'`;

@@ -7,7 +7,7 @@ import { createScheduler } from '../workers/scheduler.js';
 import { demoCatalogWith } from './helpers/catalog.js';
 import { useTestDatabase } from './helpers/database.js';
 import { useChildProcesses } from './helpers/processes.js';
-import { useTestRedis } from './helpers/redis.js';
+import { useTestQueue } from './helpers/queue-backend.js';
 import { waitUntil } from './helpers/wait.js';
 
 const TOURNAMENTS = 'tournament_analytics_summary';
@@ -15,15 +15,15 @@ const scheduledViews = demoCatalog.views.filter((view) => view.schedule).map((vi
 
 describe('schedules', () => {
   const db = useTestDatabase();
-  const redis = useTestRedis();
+  const backends = useTestQueue(db);
   const processes = useChildProcesses();
 
   it('four scheduler processes started at once leave exactly one scheduler and one next tick per view', async () => {
-    const env = { REDIS_URL: redis.url, MVFLEET_PREFIX: redis.prefix, LOG_LEVEL: 'info', MVFLEET_TZ: 'Europe/Paris' };
+    const env = { ...backends.env(), DATABASE_URL: db.url, LOG_LEVEL: 'info', MVFLEET_TZ: 'Europe/Paris' };
     const schedulers = [1, 2, 3, 4].map(() => processes.cli(['scheduler'], env));
     await Promise.all(schedulers.map((scheduler) => scheduler.waitFor('"scheduler synced"')));
 
-    const queue = createRefreshQueue({ connection: redis.connect('producer'), prefix: redis.prefix });
+    const queue = createRefreshQueue(backends.backend('producer'));
     const found = await queue.getJobSchedulers(0, -1);
     expect(found.map((s) => s.key).sort()).toEqual(scheduledViews.map(scheduleId).sort());
     const nightly = found.find((s) => s.key === scheduleId('mv_kpi_dashboard'))!;
@@ -37,7 +37,7 @@ describe('schedules', () => {
     }
 
     // Drive time: fire the nightly tick now instead of at 02:00.
-    const worker = createWorker({ connection: redis.connect(), prefix: redis.prefix, sql: db.sql, catalog: demoCatalog });
+    const worker = createWorker({ backend: backends.backend(), sql: db.sql, catalog: demoCatalog });
     await worker.ready();
     const tick = pending.find((job) => job.repeatJobKey === scheduleId('mv_kpi_dashboard'))!;
     if ((await tick.getState()) === 'delayed') await tick.promote();
@@ -57,10 +57,11 @@ describe('schedules', () => {
   it('spreads scheduled refreshes over [0, jitter]', async () => {
     const jitterMs = 600_000;
     const catalog = demoCatalogWith({ [TOURNAMENTS]: { schedule: { kind: 'every', everyMs: 150, jitterMs } } });
-    const queue = createRefreshQueue({ connection: redis.connect('producer'), prefix: `${redis.prefix}-jitter` });
-    const scheduler = createScheduler({ queue, redis: redis.connect(), catalog });
+    const backend = backends.isolated('jitter');
+    const queue = createRefreshQueue(backend);
+    const scheduler = createScheduler({ queue, backend, catalog });
     await scheduler.sync();
-    const worker = createWorker({ connection: redis.connect(), prefix: `${redis.prefix}-jitter`, sql: db.sql, catalog });
+    const worker = createWorker({ backend, sql: db.sql, catalog });
     await worker.ready();
 
     // Each tick adds a refresh delayed by its jitter; the test takes it away so the next tick adds another.
@@ -88,18 +89,17 @@ describe('schedules', () => {
   }, 90_000);
 
   it('removes the scheduler of a view whose schedule left the catalog', async () => {
-    const prefix = `${redis.prefix}-removal`;
-    const queue = createRefreshQueue({ connection: redis.connect('producer'), prefix });
-    const connection = redis.connect();
-    await createScheduler({ queue, redis: connection, catalog: demoCatalog }).sync();
+    const backend = backends.isolated('removal');
+    const queue = createRefreshQueue(backend);
+    await createScheduler({ queue, backend, catalog: demoCatalog }).sync();
     const without = demoCatalogWith({ mv_kpi_dashboard: { schedule: null } });
-    const result = await createScheduler({ queue, redis: connection, catalog: without }).sync();
+    const result = await createScheduler({ queue, backend, catalog: without }).sync();
     expect(result.removed).toEqual(['mv_kpi_dashboard']);
     const keys = (await queue.getJobSchedulers(0, -1)).map((s) => s.key);
     expect(keys).not.toContain(scheduleId('mv_kpi_dashboard'));
     expect(keys).toHaveLength(scheduledViews.length - 1);
     // A second sync with the same catalog changes nothing.
-    expect(await createScheduler({ queue, redis: connection, catalog: without }).sync()).toEqual({
+    expect(await createScheduler({ queue, backend, catalog: without }).sync()).toEqual({
       created: [],
       updated: [],
       removed: [],

@@ -1,8 +1,9 @@
 import { hostname } from 'node:os';
-import { DelayedError, MetricsTime, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { DelayedError, MetricsTime, UnrecoverableError, type Job } from 'bullmq';
 import type { Catalog } from '../core/catalog.js';
 import type { Sql } from '../core/db.js';
 import { oneLine } from '../core/errors.js';
+import type { QueueBackend } from '../core/queue-backend.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { JOB_NAMES, REFRESH_QUEUE, parseRefreshJob } from '../producers/job-contract.js';
 import { createRefreshQueue, enqueueRefresh } from '../producers/refresh-queue.js';
@@ -14,13 +15,11 @@ import { createRefreshExecutor, type RefreshExecutor, type RefreshOutcome } from
 
 /** Options for {@link createWorker}. */
 export interface RefreshWorkerOptions {
-  /** Redis connection for BullMQ (it duplicates it for blocking commands). */
-  connection: ConnectionOptions;
+  /** Where the queue lives (Redis or PostgreSQL); see core/queue-backend.ts. */
+  backend: QueueBackend;
   /** Pool for refreshes and the log; needs two connections per concurrent refresh. */
   sql: Sql;
   catalog: Catalog;
-  /** @defaultValue '{mvfleet}' */
-  prefix?: string;
   /**
    * Refreshes this process runs at once (of different views: one view is never refreshed twice at once).
    * @defaultValue 2
@@ -64,7 +63,6 @@ export interface RefreshWorkerOptions {
 }
 
 export const workerDefaults = {
-  prefix: '{mvfleet}',
   concurrency: 2,
   shutdownGraceMs: 30_000,
   busyRetryDelayMs: 1_000,
@@ -105,7 +103,7 @@ export function createWorker(options: RefreshWorkerOptions): RefreshWorker {
   const id = settings.workerId ?? `${hostname()}:${process.pid}`;
   const logger = (settings.logger ?? silentLogger()).child({ workerId: id });
   const executor = createRefreshExecutor({ sql, catalog, workerId: id, logger });
-  const cascadeQueue = createRefreshQueue({ connection: settings.connection, prefix: settings.prefix });
+  const cascadeQueue = createRefreshQueue(settings.backend);
   let closing = false;
 
   async function processRefresh(job: Job, token?: string): Promise<RefreshOutcome> {
@@ -166,9 +164,7 @@ export function createWorker(options: RefreshWorkerOptions): RefreshWorker {
     return processRefresh(job, token);
   }
 
-  const worker = new Worker(REFRESH_QUEUE, processJob, {
-    connection: settings.connection,
-    prefix: settings.prefix,
+  const worker = settings.backend.worker(REFRESH_QUEUE, processJob, {
     concurrency: settings.concurrency,
     name: id,
     autorun: false,

@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Job, JobSchedulerJson, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Catalog, CatalogView } from '../core/catalog.js';
+import type { QueueBackend } from '../core/queue-backend.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { JOB_NAMES, scheduleId, viewOfScheduleId } from '../producers/job-contract.js';
 
@@ -10,8 +9,8 @@ import { JOB_NAMES, scheduleId, viewOfScheduleId } from '../producers/job-contra
 export interface SchedulerOptions {
   /** The refresh queue (the scheduler adds job schedulers to it). */
   queue: Queue;
-  /** A Redis connection for the sync lock (may be the queue's). */
-  redis: Redis;
+  /** The queue's backend: syncs take its fleet-wide lock. */
+  backend: QueueBackend;
   catalog: Catalog;
   /**
    * Time zone of cron schedules whose catalog entry leaves it open (`MVFLEET_TZ`).
@@ -81,32 +80,12 @@ const TICK_OPTIONS = {
  * that every scheduler has exactly one pending next tick, repairing it otherwise.
  */
 export function createScheduler(options: SchedulerOptions): Scheduler {
-  const { queue, redis, catalog } = options;
+  const { queue, backend, catalog } = options;
   const timeZone = options.timeZone ?? 'UTC';
   const logger = options.logger ?? silentLogger();
   const resyncIntervalMs = options.resyncIntervalMs ?? 60_000;
-  const lockKey = `${queue.opts.prefix ?? 'bull'}:${queue.name}:mvfleet:scheduler-sync`;
   const stop = new AbortController();
-
-  async function withSyncLock<T>(work: () => Promise<T>): Promise<T> {
-    const token = randomUUID();
-    for (let attempt = 0; ; attempt++) {
-      if ((await redis.set(lockKey, token, 'PX', 30_000, 'NX')) === 'OK') break;
-      if (attempt > 600) throw new Error('could not get the scheduler sync lock within 30 s');
-      await delay(50);
-    }
-    try {
-      return await work();
-    } finally {
-      // Release only our own lock (it may have expired and been taken by another process).
-      await redis.eval(
-        "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end",
-        1,
-        lockKey,
-        token,
-      );
-    }
-  }
+  const withSyncLock = <T>(work: () => Promise<T>) => backend.withLock(`scheduler-sync:${queue.name}`, work);
 
   /** Ticks of a scheduler that have not started: exactly one when the scheduler is healthy. */
   async function pendingTicks(id: string): Promise<Job[]> {

@@ -3,7 +3,7 @@ import { createFleet } from '../../producers/fleet.js';
 import { demoCatalog } from '../../schema/catalog.js';
 import { parseCommandArgs } from '../args.js';
 import type { Command } from '../command.js';
-import { connectRedis } from '../services.js';
+import { connectQueueBackend } from '../services.js';
 
 export const emitCommand: Command = {
   name: 'emit',
@@ -25,15 +25,14 @@ export const emitCommand: Command = {
     if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
       throw new UsageError('--data must be a JSON object');
     }
-    const env = context.env();
-    const redis = await connectRedis(context, 'producer');
-    const fleet = createFleet({ catalog: demoCatalog, connection: redis, prefix: env.MVFLEET_PREFIX });
+    const backend = await connectQueueBackend(context, 'producer');
+    const fleet = createFleet({ catalog: demoCatalog, backend });
     try {
       const handle = await fleet.emit(event, payload as Record<string, unknown>);
       context.stdout.write(`emitted ${event}: refresh of ${handle.views.join(', ') || '(no views)'} enqueued\n`);
     } finally {
       await fleet.close();
-      redis.disconnect();
+      await backend.close();
     }
     return 0;
   },

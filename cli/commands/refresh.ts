@@ -5,7 +5,7 @@ import { databaseNow, waitForRefresh } from '../../producers/wait-for-refresh.js
 import { refreshStatement } from '../../workers/refresh-sql.js';
 import { parseCommandArgs, parseIntegerOption } from '../args.js';
 import type { Command } from '../command.js';
-import { connectDatabase, connectRedis } from '../services.js';
+import { connectDatabase, connectQueueBackend } from '../services.js';
 
 export const refreshCommand: Command = {
   name: 'refresh',
@@ -45,10 +45,9 @@ export const refreshCommand: Command = {
       return 0;
     }
 
-    const env = context.env();
     await using db = await connectDatabase(context);
-    const redis = await connectRedis(context, 'producer');
-    const queue = createRefreshQueue({ connection: redis, prefix: env.MVFLEET_PREFIX });
+    const backend = await connectQueueBackend(context, 'producer');
+    const queue = createRefreshQueue(backend);
     try {
       const requestedAt = await databaseNow(db.sql);
       for (const view of views) {
@@ -81,7 +80,7 @@ export const refreshCommand: Command = {
       return failed > 0 ? 1 : 0;
     } finally {
       await queue.close();
-      redis.disconnect();
+      await backend.close();
     }
   },
 };

@@ -1,10 +1,9 @@
 import { once } from 'node:events';
-import { createRefreshQueue } from '../../producers/refresh-queue.js';
 import { demoCatalog } from '../../schema/catalog.js';
-import { createScheduler } from '../../workers/scheduler.js';
 import { parseCommandArgs } from '../args.js';
 import type { Command } from '../command.js';
-import { connectRedis } from '../services.js';
+import { startScheduler } from '../fleet-services.js';
+import { connectQueueBackend } from '../services.js';
 
 export const schedulerCommand: Command = {
   name: 'scheduler',
@@ -13,20 +12,13 @@ export const schedulerCommand: Command = {
   async run(args, context) {
     parseCommandArgs(args, {});
     const env = context.env();
-    const redis = await connectRedis(context, 'worker');
-    const queue = createRefreshQueue({ connection: redis, prefix: env.MVFLEET_PREFIX });
-    const scheduler = createScheduler({ queue, redis, catalog: demoCatalog, timeZone: env.MVFLEET_TZ, logger: context.logger });
+    const backend = await connectQueueBackend(context, 'worker');
     try {
-      const result = await scheduler.sync();
-      const next = await scheduler.nextRuns();
-      context.logger.info({ ...result, next: Object.fromEntries(next) }, 'scheduler synced');
-      const running = scheduler.run();
+      const scheduler = await startScheduler({ env, backend, catalog: demoCatalog, logger: context.logger });
       if (!context.signal.aborted) await once(context.signal, 'abort');
       await scheduler.close();
-      await running;
     } finally {
-      await queue.close();
-      redis.disconnect();
+      await backend.close();
     }
     return 0;
   },

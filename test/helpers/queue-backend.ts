@@ -1,0 +1,61 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, inject } from 'vitest';
+import { loadTestEnv } from '../../core/env.js';
+import { createPostgresQueueBackend, createRedisQueueBackend, type QueueBackend } from '../../core/queue-backend.js';
+import { createRedis } from '../../core/redis.js';
+import type { TestDatabase } from './database.js';
+
+export interface TestQueue {
+  readonly kind: 'redis' | 'postgres';
+  /** A backend on this file's own queue namespace (closed after the file). */
+  backend(role?: 'worker' | 'producer'): QueueBackend;
+  /** A backend on a second namespace of this file, named `name`: its own queue, nothing shared. */
+  isolated(name: string): QueueBackend;
+  /** Environment for `mvfleet` child processes to use this file's queue. */
+  env(): Record<string, string>;
+  /** What the worker fixture needs to build the same backend. */
+  fixtureConfig(): { kind: 'redis' | 'postgres'; url: string; prefix?: string };
+}
+
+/**
+ * This file's queue, on the backend the run tests (`TEST_QUEUE_BACKEND`, default redis):
+ * on Redis its own key prefix (keys deleted afterwards), on PostgreSQL BullMQ's schema inside
+ * the file's own database (dropped with it).
+ */
+export function useTestQueue(db: TestDatabase): TestQueue {
+  const kind = loadTestEnv().TEST_QUEUE_BACKEND;
+  const redisUrl = inject('redisUrl');
+  const prefix = `{mvfleet-test-${process.pid}-${randomBytes(3).toString('hex')}}`;
+  const opened: QueueBackend[] = [];
+  const track = (backend: QueueBackend) => (opened.push(backend), backend);
+
+  afterAll(async () => {
+    for (const backend of opened) await backend.close();
+    if (kind !== 'redis') return;
+    const cleaner = createRedis({ url: redisUrl });
+    let cursor = '0';
+    do {
+      const [next, keys] = await cleaner.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length > 0) await cleaner.del(...keys);
+    } while (cursor !== '0');
+    cleaner.disconnect();
+  });
+
+  return {
+    kind,
+    backend: (role = 'worker') =>
+      track(kind === 'redis' ? createRedisQueueBackend({ url: redisUrl, prefix, role }) : createPostgresQueueBackend({ url: db.url })),
+    isolated: (name) =>
+      track(
+        kind === 'redis'
+          ? createRedisQueueBackend({ url: redisUrl, prefix: `${prefix}-${name}` })
+          : createPostgresQueueBackend({ url: db.url, schema: `mvfleet_queue_${name}` }),
+      ),
+    env: (): Record<string, string> =>
+      kind === 'redis'
+        ? { MVFLEET_QUEUE_BACKEND: 'redis', REDIS_URL: redisUrl, MVFLEET_PREFIX: prefix }
+        : { MVFLEET_QUEUE_BACKEND: 'postgres' },
+    fixtureConfig: () => (kind === 'redis' ? { kind, url: redisUrl, prefix } : { kind, url: db.url }),
+  };
+}
