@@ -35,7 +35,11 @@ describe('mvfleet refresh / worker bad input', () => {
   });
 
   it('an unreachable Redis is named, and nothing is enqueued', async () => {
-    const result = await runCli(['refresh', 'mv_kpi_dashboard'], { ...env(), REDIS_URL: 'redis://127.0.0.1:9' });
+    const result = await runCli(['refresh', 'mv_kpi_dashboard'], {
+      ...env(),
+      MVFLEET_QUEUE_BACKEND: 'redis',
+      REDIS_URL: 'redis://127.0.0.1:9',
+    });
     expect(result.code).toBe(3);
     expect(result.stderr).toMatch(/cannot reach Redis at 127\.0\.0\.1:9/);
   });
