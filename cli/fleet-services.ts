@@ -98,3 +98,38 @@ export async function startDashboard(services: FleetServices, options: { port: n
     },
   };
 }
+
+/**
+ * Worker, scheduler and dashboard in one process (`mvfleet up`, `mvfleet demo`). Closing
+ * stops the dashboard, then the scheduler, then the worker (which finishes its refreshes);
+ * every step runs even if an earlier one fails.
+ */
+export async function startFleet(
+  services: FleetServices,
+  options: { concurrency: number; port: number; host: string },
+): Promise<Running & { url: string }> {
+  const started: Running[] = [];
+  try {
+    started.push(await startWorker(services, { concurrency: options.concurrency }));
+    started.push(await startScheduler(services));
+    const dashboard = await startDashboard(services, { port: options.port, host: options.host });
+    started.push(dashboard);
+    let closed: Promise<void> | undefined;
+    return { url: dashboard.url, close: () => (closed ??= closeAll(started)) };
+  } catch (error) {
+    await closeAll(started);
+    throw error;
+  }
+}
+
+async function closeAll(pieces: Running[]): Promise<void> {
+  const failures: unknown[] = [];
+  for (const piece of [...pieces].reverse()) {
+    try {
+      await piece.close();
+    } catch (error) {
+      failures.push(error);
+    }
+  }
+  if (failures.length > 0) throw new AggregateError(failures, 'some fleet services did not stop cleanly');
+}

@@ -1,5 +1,6 @@
 import type { Command } from '../command.js';
 import { dashboardCommand } from './dashboard.js';
+import { demoCommand } from './demo.js';
 import { emitCommand } from './emit.js';
 import { logsCommand } from './logs.js';
 import { migrateCommand } from './migrate.js';
@@ -8,6 +9,7 @@ import { schedulerCommand } from './scheduler.js';
 import { seedCommand } from './seed.js';
 import { statsCommand } from './stats.js';
 import { statusCommand } from './status.js';
+import { upCommand } from './up.js';
 import { workerCommand } from './worker.js';
 
 /** Every `mvfleet` subcommand, in help order. Importing this runs nothing. */
@@ -22,4 +24,6 @@ export const commands: readonly Command[] = [
   statusCommand,
   logsCommand,
   statsCommand,
+  upCommand,
+  demoCommand,
 ];

@@ -4,7 +4,7 @@ import { demoCatalog } from '../../schema/catalog.js';
 import { seedDemo } from '../../seed/index.js';
 import { createProgressReporter } from '../../seed/progress.js';
 import { SCALES } from '../../seed/scales.js';
-import { createRefreshExecutor } from '../../workers/refresh-executor.js';
+import { describeOutcome, populateViews } from '../../workers/populate-views.js';
 import { parseCommandArgs, parseIntegerOption } from '../args.js';
 import type { Command } from '../command.js';
 import { connectDatabase } from '../services.js';
@@ -37,17 +37,12 @@ export const seedCommand: Command = {
     const total = Object.values(result.rows).reduce((sum, count) => sum + count, 0);
     context.stdout.write(`seed: ${total.toLocaleString('en-US')} rows in ${(result.durationMs / 1000).toFixed(1)} s\n`);
 
-    const executor = createRefreshExecutor({ sql: db.sql, catalog: demoCatalog, workerId: 'cli-seed' });
-    for (const view of demoCatalog.views) {
-      const outcome = await executor.refresh({ view: view.name, reason: 'manual', triggerDetail: 'seed' });
-      if (outcome.status === 'success') {
-        context.stdout.write(
-          `seed: ${view.name} populated (${outcome.rowsAfter.toLocaleString('en-US')} rows, ${outcome.mode}, ${outcome.durationMs} ms)\n`,
-        );
-      } else {
-        context.stdout.write(`seed: ${view.name} ${outcome.status}\n`);
-      }
-    }
+    await populateViews({
+      sql: db.sql,
+      catalog: demoCatalog,
+      triggerDetail: 'seed',
+      onView: (outcome) => context.stdout.write(`seed: ${describeOutcome(outcome)}\n`),
+    });
     return 0;
   },
 };

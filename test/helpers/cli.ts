@@ -14,11 +14,12 @@ export interface CliResult {
  * Runs `mvfleet <args>` as a child process, with only the given variables set besides
  * PATH and HOME, so the machine's environment cannot leak into a test.
  */
-export function runCli(args: string[], env: Record<string, string> = {}, options: { timeoutMs?: number } = {}) {
+export function runCli(args: string[], env: Record<string, string> = {}, options: { timeoutMs?: number; cwd?: string } = {}) {
   return new Promise<CliResult>((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       env: { ...minimalChildEnv(), LOG_LEVEL: 'silent', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: options.cwd,
     });
     let stdout = '';
     let stderr = '';

@@ -73,9 +73,13 @@ export function useChildProcesses() {
   });
   return {
     /** `mvfleet <args>` as a long-running process. */
-    cli(args: string[], env: Record<string, string>): ChildHandle {
+    cli(args: string[], env: Record<string, string>, options: { cwd?: string } = {}): ChildHandle {
       const handle = track(
-        spawn(process.execPath, [CLI, ...args], { env: { ...minimalChildEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] }),
+        spawn(process.execPath, [CLI, ...args], {
+          env: { ...minimalChildEnv(), ...env },
+          stdio: ['ignore', 'pipe', 'pipe'],
+          cwd: options.cwd,
+        }),
       );
       children.push(handle);
       return handle;

@@ -1,0 +1,95 @@
+import type { Sql } from '../../core/db.js';
+import { oneLine } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import type { DemoFleet } from '../../producers/demo-fleet.js';
+import { importAhsp } from '../../producers/examples/ahsp-import.js';
+import { payInvoice } from '../../producers/examples/invoice-payment.js';
+
+/** Options for {@link startEventTrickle}. */
+export interface EventTrickleOptions {
+  sql: Sql;
+  fleet: DemoFleet;
+  logger: Logger;
+  /**
+   * Time between two application events.
+   * @defaultValue 2_000
+   */
+  intervalMs?: number;
+}
+
+type Step = (sql: Sql, fleet: DemoFleet) => Promise<string>;
+
+const pick = <T>(items: readonly T[]) => items[Math.floor(Math.random() * items.length)]!;
+
+/** What the demo's "applications" do: the source documents' flows, one at a time. */
+const steps: Step[] = [
+  async (sql, fleet) => {
+    const [match] = await sql<{ id: number; tournament_id: number }[]>`
+      UPDATE matches SET state = 'completed', started_at = now() - interval '35 minutes', completed_at = now(), updated_at = now()
+      WHERE id = (SELECT id FROM matches WHERE state IN ('scheduled', 'live') ORDER BY random() LIMIT 1)
+      RETURNING id, tournament_id`;
+    if (!match) return 'no open match left';
+    await fleet.matchCompleted({ tournamentId: match.tournament_id, matchId: match.id });
+    return `match ${match.id} of tournament ${match.tournament_id} completed`;
+  },
+  async (sql, fleet) => {
+    const [invoice] = await sql<{ id: number; total_amount: string }[]>`
+      SELECT id, total_amount FROM invoices WHERE status = 'sent' ORDER BY random() LIMIT 1`;
+    if (!invoice) return 'no unpaid invoice left';
+    const today = new Date().toISOString().slice(0, 10);
+    await payInvoice({ sql, fleet }, { invoiceId: invoice.id, amount: invoice.total_amount, paidOn: today });
+    return `invoice ${invoice.id} paid`;
+  },
+  async (sql, fleet) => {
+    const [entry] = await sql<{ id: number; firm_id: number }[]>`
+      UPDATE time_entries t SET status = 'approved', approved_at = now()
+      FROM projects p
+      WHERE t.id = (SELECT id FROM time_entries WHERE status = 'submitted' ORDER BY random() LIMIT 1) AND p.id = t.project_id
+      RETURNING t.id, p.firm_id`;
+    if (!entry) return 'no submitted time entry left';
+    await fleet.timeEntryApproved({ firmId: entry.firm_id });
+    return `time entry ${entry.id} approved`;
+  },
+  async (sql, fleet) => {
+    const code = `DEMO.${Date.now().toString(36)}`;
+    await importAhsp(
+      { sql, fleet },
+      {
+        sumber: 'SNI demo',
+        sourceFile: 'demo-import.xlsx',
+        rows: [
+          {
+            kodeAhsp: code,
+            namaAhsp: pick(['Pemasangan bata', 'Pengecatan dinding', 'Galian tanah biasa']),
+            items: [
+              { kategori: 'TK', kodeItem: 'L.01', uraianItem: 'Pekerja', satuanItem: 'OH', koefisien: '0.3' },
+              { kategori: 'BHN', kodeItem: 'M.02', uraianItem: 'Semen', satuanItem: 'kg', koefisien: '9.68' },
+            ],
+          },
+        ],
+      },
+    );
+    return `AHSP import ${code} finished`;
+  },
+];
+
+/** Emits a realistic application event every `intervalMs` until stopped. */
+export function startEventTrickle(options: EventTrickleOptions): { stop(): void } {
+  const intervalMs = options.intervalMs ?? 2_000;
+  let tick = 0;
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    // Mostly matches and invoices; an import now and then, as in the source applications.
+    const step = tick % 10 === 9 ? steps[3]! : steps[tick % 3]!;
+    tick += 1;
+    step(options.sql, options.fleet)
+      .then((what) => options.logger.info({ event: what }, 'demo event'))
+      .catch((error: unknown) => options.logger.warn(`demo event failed: ${oneLine(error)}`))
+      .finally(() => {
+        busy = false;
+      });
+  }, intervalMs);
+  return { stop: () => clearInterval(timer) };
+}
