@@ -4,7 +4,9 @@ import { UsageError } from '../core/errors.js';
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 /** `node:util` parseArgs in strict mode, with its errors turned into one-line usage errors. */
-export function parseCommandArgs<T extends Options>(args: string[], options: T, allowPositionals = false) {
+type Parsed<T extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: T; strict: true; allowPositionals: boolean }>>;
+
+export function parseCommandArgs<T extends Options>(args: string[], options: T, allowPositionals = false): Parsed<T> {
   try {
     return parseArgs({ args, options, strict: true, allowPositionals });
   } catch (error) {
