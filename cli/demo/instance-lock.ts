@@ -1,18 +1,11 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MvfleetError } from '../../core/errors.js';
+import { processAlive } from '../../core/process-alive.js';
 
 /** Thrown when another demo already runs from the same `.mvfleet/` folder. */
 export class AlreadyRunningError extends MvfleetError {}
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Claims `<dir>/demo.pid` for this process. A second demo on the same folder fails with a
@@ -29,7 +22,7 @@ export async function claimInstance(dir: string): Promise<{ release(): Promise<v
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const owner = Number((await readFile(file, 'utf8').catch(() => '')).trim());
-      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && alive(owner)) {
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && processAlive(owner)) {
         throw new AlreadyRunningError(`a demo is already running from ${dir} (pid ${owner}); stop it first or run from another folder`);
       }
       await rm(file, { force: true });

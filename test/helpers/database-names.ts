@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Sql } from '../../core/db.js';
+import { processAlive } from '../../core/process-alive.js';
 
 /**
  * Test databases are named `mvfleet_t<pid>_…` after the vitest process that created them,
@@ -18,14 +19,6 @@ export function databaseUrl(serverUrl: string, database: string): string {
   return url.toString();
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export async function dropStaleTestDatabases(sql: Sql): Promise<void> {
   const rows = await sql<{ datname: string }[]>`
