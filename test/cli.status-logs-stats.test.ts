@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { createPostgresQueueBackend } from '../core/queue-backend.js';
+import { createRefreshQueue } from '../producers/refresh-queue.js';
 import { demoCatalog } from '../schema/catalog.js';
+import { createScheduler } from '../workers/scheduler.js';
 import { seedDemo } from '../seed/index.js';
 import { createRefreshExecutor } from '../workers/refresh-executor.js';
 import { demoCatalogWith } from './helpers/catalog.js';
@@ -26,8 +29,18 @@ describe('mvfleet status, logs and stats', () => {
     await holder`ROLLBACK`;
     holder.release();
 
+    // Schedules exist in the queue (here the PostgreSQL queue backend of the same database).
+    const backend = createPostgresQueueBackend({ url: db.url });
+    const queue = createRefreshQueue(backend);
+    await createScheduler({ queue, backend, catalog: demoCatalog }).sync();
+    await queue.close();
+
     const env = { DATABASE_URL: db.url };
     const status = JSON.parse((await runCli(['status', '--json'], env)).stdout) as Record<string, unknown>[];
+    for (const entry of status) {
+      const scheduled = demoCatalog.get(String(entry.view)).schedule !== null;
+      expect(entry.next_run_at === null, String(entry.view)).toBe(!scheduled);
+    }
     expect(status.map((s) => s.view)).toEqual(demoCatalog.views.map((v) => v.name));
     for (const entry of status) {
       expect(Object.keys(entry)).toEqual(

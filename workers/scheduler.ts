@@ -135,14 +135,7 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     });
   }
 
-  async function nextRuns(): Promise<Map<string, Date>> {
-    const runs = new Map<string, Date>();
-    for (const scheduler of await queue.getJobSchedulers(0, -1)) {
-      const view = viewOfScheduleId(scheduler.key);
-      if (view && scheduler.next) runs.set(view, new Date(Number(scheduler.next)));
-    }
-    return runs;
-  }
+  const nextRuns = () => nextScheduledRuns(queue);
 
   async function run(): Promise<void> {
     while (!stop.signal.aborted) {
@@ -162,4 +155,14 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
     stop.abort();
   };
   return { sync, run, nextRuns, close, [Symbol.asyncDispose]: close };
+}
+
+/** Next scheduled tick per view, read from the queue's job schedulers. */
+export async function nextScheduledRuns(queue: Queue): Promise<Map<string, Date>> {
+  const runs = new Map<string, Date>();
+  for (const scheduler of await queue.getJobSchedulers(0, -1)) {
+    const view = viewOfScheduleId(scheduler.key);
+    if (view && scheduler.next) runs.set(view, new Date(Number(scheduler.next)));
+  }
+  return runs;
 }

@@ -1,9 +1,32 @@
 import { demoCatalog } from '../../schema/catalog.js';
 import { formatAge, readViewStatuses } from '../../dashboards/view-status.js';
 import { parseCommandArgs } from '../args.js';
-import type { Command } from '../command.js';
-import { connectDatabase } from '../services.js';
+import type { Command, CommandContext } from '../command.js';
+import { oneLine } from '../../core/errors.js';
+import { createRefreshQueue } from '../../producers/refresh-queue.js';
+import { nextScheduledRuns } from '../../workers/scheduler.js';
+import { connectDatabase, connectQueueBackend } from '../services.js';
 import { formatBytes, renderTable } from '../table.js';
+
+/**
+ * Next scheduled run per view, from the queue's job schedulers. Status stays useful when the
+ * queue is down: the runs are then unknown (null) and a warning goes to stderr.
+ */
+async function readNextRuns(context: CommandContext): Promise<Map<string, Date>> {
+  try {
+    const backend = await connectQueueBackend(context, 'producer');
+    const queue = createRefreshQueue(backend);
+    try {
+      return await nextScheduledRuns(queue);
+    } finally {
+      await queue.close();
+      await backend.close();
+    }
+  } catch (error) {
+    context.stderr.write(`mvfleet status: next runs unknown: ${oneLine(error)}\n`);
+    return new Map();
+  }
+}
 
 export const statusCommand: Command = {
   name: 'status',
@@ -12,7 +35,8 @@ export const statusCommand: Command = {
   async run(args, context) {
     const { values } = parseCommandArgs(args, { json: { type: 'boolean', default: false } });
     await using db = await connectDatabase(context);
-    const statuses = await readViewStatuses(db.sql, demoCatalog);
+    const nextRuns = await readNextRuns(context);
+    const statuses = await readViewStatuses(db.sql, demoCatalog, { nextRuns });
     if (values.json) {
       context.stdout.write(`${JSON.stringify(statuses, null, 2)}\n`);
       return 0;
