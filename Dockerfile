@@ -33,6 +33,7 @@ COPY producers ./producers
 COPY workers ./workers
 COPY reads ./reads
 COPY dashboards ./dashboards
+COPY index.ts ./index.ts
 RUN npm run build
 
 # ---- runtime: production dependencies + dist/ + migrations -------------------------------------

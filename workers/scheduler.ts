@@ -37,7 +37,7 @@ export interface SyncResult {
 export interface Scheduler extends AsyncDisposable {
   /** Makes Redis hold exactly the catalog's schedules: one job scheduler per scheduled view. */
   sync(): Promise<SyncResult>;
-  /** Keeps syncing every `resyncIntervalMs` until `close()`. */
+  /** After a first `sync()`, keeps syncing every `resyncIntervalMs` until `close()`. */
   run(): Promise<void>;
   /** Next scheduled tick per view. */
   nextRuns(): Promise<Map<string, Date>>;
@@ -87,10 +87,13 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   const stop = new AbortController();
   const withSyncLock = <T>(work: () => Promise<T>) => backend.withLock(`scheduler-sync:${queue.name}`, work);
 
-  /** Ticks of a scheduler that have not started: exactly one when the scheduler is healthy. */
-  async function pendingTicks(id: string): Promise<Job[]> {
-    const jobs = await queue.getJobs(['delayed', 'waiting', 'prioritized']);
-    return jobs.filter((job) => job?.repeatJobKey === id);
+  /** Ticks of a scheduler that have not started, and whether one is running right now. */
+  async function ticksOf(id: string): Promise<{ pending: Job[]; running: boolean }> {
+    const mine = (jobs: Job[]) => jobs.filter((job) => job?.repeatJobKey === id);
+    return {
+      pending: mine(await queue.getJobs(['delayed', 'waiting', 'prioritized'])),
+      running: mine(await queue.getJobs(['active'])).length > 0,
+    };
   }
 
   async function upsert(view: CatalogView, desired: DesiredSchedule) {
@@ -111,8 +114,10 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
         const id = scheduleId(view.name);
         const current = existing.get(id);
         if (current && sameSchedule(current, desired)) {
-          const pending = await pendingTicks(id);
-          if (pending.length === 1) continue;
+          const { pending, running } = await ticksOf(id);
+          // Healthy: one next tick waiting. A running tick has already created its successor
+          // (BullMQ adds it when the tick becomes active), so do not "repair" around it.
+          if (pending.length === 1 || (pending.length === 0 && running)) continue;
           // No next tick (it would never fire again) or several (it would fire twice): rebuild it.
           for (const job of pending) await job.remove().catch(() => {});
           await upsert(view, desired);
@@ -137,14 +142,16 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
 
   const nextRuns = () => nextScheduledRuns(queue);
 
+  /** Re-syncs every `resyncIntervalMs`; the caller has synced once at start already. */
   async function run(): Promise<void> {
-    while (!stop.signal.aborted) {
+    for (;;) {
+      await delay(resyncIntervalMs, undefined, { signal: stop.signal }).catch(() => {});
+      if (stop.signal.aborted) return;
       try {
         await sync();
       } catch (error) {
         logger.warn({ err: error }, 'schedule sync failed; retrying');
       }
-      await delay(resyncIntervalMs, undefined, { signal: stop.signal }).catch(() => {});
     }
   }
 
