@@ -9,10 +9,14 @@ import {
 import type { CommandContext } from './command.js';
 
 /** Connects to `DATABASE_URL`, failing fast with host and port when it cannot be reached. */
-export async function connectDatabase(context: CommandContext, applicationName = 'mvfleet-cli'): Promise<DbHandle> {
+export async function connectDatabase(
+  context: CommandContext,
+  applicationName = 'mvfleet-cli',
+  options: { max?: number } = {},
+): Promise<DbHandle> {
   const url = context.env().DATABASE_URL;
   if (!url) throw new ConfigError('DATABASE_URL is not set (e.g. postgres://user:password@127.0.0.1:5432/app)');
-  const handle = createDb({ url, applicationName });
+  const handle = createDb({ url, applicationName, ...options });
   try {
     await handle.ping();
   } catch (error) {

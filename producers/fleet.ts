@@ -55,6 +55,9 @@ export function createFleet(options: FleetOptions): Fleet {
   if (!options.backend === !options.redisUrl) {
     throw new UsageError('createFleet: pass exactly one of `backend` and `redisUrl`');
   }
+  if (options.backend && options.prefix !== undefined) {
+    throw new UsageError('createFleet: `prefix` goes with `redisUrl`; a `backend` carries its own');
+  }
   const timeoutMs = options.timeoutMs ?? 5_000;
   if (!(timeoutMs > 0)) throw new UsageError(`createFleet: timeoutMs must be > 0 (got ${timeoutMs})`);
   const logger = options.logger ?? silentLogger();

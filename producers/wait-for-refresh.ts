@@ -12,7 +12,11 @@ export class RefreshWaitTimeoutError extends MvfleetError {}
 /** Options for {@link waitForRefresh}. */
 export interface WaitForRefreshOptions {
   view: string;
-  /** The request time, on the database's clock: only refreshes that started at or after it count. */
+  /**
+   * The request time: only refreshes that started at or after it count, and only failures of
+   * requests made at or after it (a failing scheduled refresh requested earlier is not ours).
+   * Compared with `started_at` on the database's clock: use that clock, or hosts kept in sync.
+   */
   requestedAt: Date;
   /** @defaultValue 60_000 */
   timeoutMs?: number;
@@ -47,7 +51,8 @@ export async function waitForRefresh(sql: Queryable, options: WaitForRefreshOpti
     >`
       SELECT id, status, attempt, started_at, duration_ms, mode, error_message, error_code
       FROM mv_refresh_log
-      WHERE view_name = ${options.view} AND started_at >= ${options.requestedAt} AND status IN ('success', 'failed')
+      WHERE view_name = ${options.view} AND started_at >= ${options.requestedAt}
+        AND (status = 'success' OR (status = 'failed' AND requested_at >= ${options.requestedAt}))
       ORDER BY (status = 'success') DESC, started_at
       LIMIT 1`;
     const row = rows[0];

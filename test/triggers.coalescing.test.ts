@@ -14,7 +14,7 @@ const REVENUE = 'mv_revenue_by_project_month';
 const QUARTER = 'mv_revenue_by_firm_quarter';
 
 describe('coalescing event requests', () => {
-  const db = useTestDatabase();
+  const db = useTestDatabase({ max: 12 });
   const backends = useTestQueue(db);
 
   it('1,000 invoice.paid events in one window cause at most two refreshes per view', async () => {

@@ -56,6 +56,12 @@ export async function markSuccess(
     WHERE id = ${id}`;
 }
 
+const WORKER_LOST = 'worker lost: its PostgreSQL session ended before the refresh finished';
+
+/**
+ * Closes the attempt as failed, after its transaction rolled back. Another worker may have
+ * taken the fence in between and closed the row as "worker lost"; the real cause wins.
+ */
 export async function markFailed(
   sql: Queryable,
   id: number,
@@ -67,10 +73,8 @@ export async function markFailed(
         duration_ms = round(extract(epoch FROM clock_timestamp() - started_at) * 1000)::int,
         lock_wait_ms = ${failure.lockWaitMs}, error_message = ${failure.message},
         error_code = ${failure.sqlState}, backend_pid = NULL
-    WHERE id = ${id} AND status = 'running'`;
+    WHERE id = ${id} AND (status = 'running' OR (status = 'failed' AND error_message = ${WORKER_LOST}))`;
 }
-
-const WORKER_LOST = 'worker lost: its PostgreSQL session ended before the refresh finished';
 
 /**
  * Closes `running` rows of a view whose fence the caller holds: only the fence holder can

@@ -19,10 +19,14 @@ export async function tryAcquireFence(tx: Queryable, view: string): Promise<bool
 
 /** Applies the view's timeouts to the current transaction only. */
 export async function setRefreshTimeouts(tx: Queryable, limits: { lockTimeoutMs: number; statementTimeoutMs: number }) {
+  // client_connection_check_interval aborts a running REFRESH whose worker died (PostgreSQL 14+);
+  // idle_in_transaction_session_timeout ends a refresh transaction whose host vanished between
+  // statements (no FIN ever arrives), releasing the fence instead of holding it for hours.
   await tx`
     SELECT set_config('lock_timeout', ${`${limits.lockTimeoutMs}ms`}, true),
            set_config('statement_timeout', ${`${limits.statementTimeoutMs}ms`}, true),
-           set_config('client_connection_check_interval', '1s', true)`;
+           set_config('client_connection_check_interval', '1s', true),
+           set_config('idle_in_transaction_session_timeout', '60s', true)`;
 }
 
 export interface ViewState {

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { setTimeout as delay } from 'node:timers/promises';
 import { DelayedError, MetricsTime, UnrecoverableError, type Job } from 'bullmq';
 import type { Catalog } from '../core/catalog.js';
 import type { Sql } from '../core/db.js';
@@ -83,15 +84,31 @@ export interface RefreshWorker extends AsyncDisposable {
   close(): Promise<void>;
 }
 
+/** Connections a worker needs: each refresh holds one for its transaction and uses another for the log. */
+export const connectionsNeeded = (concurrency: number) => 2 * concurrency + 1;
+
 function validate(options: RefreshWorkerOptions): void {
   const problems: string[] = [];
-  const { concurrency, shutdownGraceMs, busyRetryDelayMs } = options;
+  const { concurrency, shutdownGraceMs, busyRetryDelayMs, orphanSweepIntervalMs, lockDurationMs, stalledIntervalMs } = options;
   if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) {
     problems.push(`concurrency must be an integer >= 1 (got ${concurrency})`);
   }
+  const poolSize = options.sql.options.max;
+  const needed = connectionsNeeded(concurrency ?? workerDefaults.concurrency);
+  // Fewer connections deadlock: every refresh would hold one and wait forever for another.
+  if (poolSize < needed) {
+    problems.push(`sql pool has ${poolSize} connections but concurrency ${concurrency ?? workerDefaults.concurrency} needs ${needed}`);
+  }
   if (shutdownGraceMs !== undefined && !(shutdownGraceMs >= 0)) problems.push(`shutdownGraceMs must be >= 0 (got ${shutdownGraceMs})`);
   if (busyRetryDelayMs !== undefined && !(busyRetryDelayMs >= 0)) problems.push(`busyRetryDelayMs must be >= 0 (got ${busyRetryDelayMs})`);
-  if (problems.length > 0) throw new RangeError(problems.join('; '));
+  if (orphanSweepIntervalMs !== undefined && !(orphanSweepIntervalMs >= 1_000)) {
+    problems.push(`orphanSweepIntervalMs must be >= 1000 (got ${orphanSweepIntervalMs})`);
+  }
+  if (lockDurationMs !== undefined && !(lockDurationMs >= 100)) problems.push(`lockDurationMs must be >= 100 (got ${lockDurationMs})`);
+  if (stalledIntervalMs !== undefined && !(stalledIntervalMs >= 100)) {
+    problems.push(`stalledIntervalMs must be >= 100 (got ${stalledIntervalMs})`);
+  }
+  if (problems.length > 0) throw new RangeError(`createWorker: ${problems.join('; ')}`);
 }
 
 /** Creates a BullMQ worker that runs refresh jobs through the executor. */
@@ -138,7 +155,10 @@ export function createWorker(options: RefreshWorkerOptions): RefreshWorker {
       await job.moveToDelayed(Date.now() + settings.busyRetryDelayMs, token);
       throw new DelayedError();
     }
-    if (outcome.status === 'success' && data.cascade) {
+    // A re-run (stalled or retried job) finds its own earlier refresh and skips; the cascade
+    // after that refresh may never have been enqueued, so a re-run cascades too.
+    const rerun = job.attemptsStarted > 1 || job.attemptsMade > 0;
+    if (data.cascade && (outcome.status === 'success' || (outcome.status === 'skipped' && rerun))) {
       for (const dependant of await directDependants(sql, catalog, data.view)) {
         await enqueueRefresh(cascadeQueue, catalog, {
           view: dependant,
@@ -228,7 +248,12 @@ export function createWorker(options: RefreshWorkerOptions): RefreshWorker {
     if (first === 'grace-over') {
       const cancelled = await executor.cancelAll('worker shutting down').catch(() => 0);
       logger.warn({ cancelled }, 'shutdown grace period over: cancelled running refreshes');
-      await stopped;
+      // A cancelled refresh ends at once; one stuck elsewhere (network, pool) must not hang the exit.
+      const gaveUp = await Promise.race([stopped.then(() => false), delay(10_000).then(() => true)]);
+      if (gaveUp) {
+        logger.error('refreshes did not stop 10 s after cancellation; closing the worker anyway');
+        await worker.close(true);
+      }
     }
     await cascadeQueue.close();
   }

@@ -91,7 +91,8 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   async function ticksOf(id: string): Promise<{ pending: Job[]; running: boolean }> {
     const mine = (jobs: Job[]) => jobs.filter((job) => job?.repeatJobKey === id);
     return {
-      pending: mine(await queue.getJobs(['delayed', 'waiting', 'prioritized'])),
+      // A tick waiting to retry after a failure is not a next tick.
+      pending: mine(await queue.getJobs(['delayed', 'waiting', 'prioritized'])).filter((job) => job.attemptsMade === 0),
       running: mine(await queue.getJobs(['active'])).length > 0,
     };
   }

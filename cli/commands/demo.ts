@@ -9,6 +9,7 @@ import { createDemoFleet } from '../../producers/demo-fleet.js';
 import { demoCatalog } from '../../schema/catalog.js';
 import { seedDemo } from '../../seed/index.js';
 import { describeOutcome, populateViews } from '../../workers/populate-views.js';
+import { connectionsNeeded } from '../../workers/refresh-worker.js';
 import { parseCommandArgs, parseIntegerOption } from '../args.js';
 import type { Command } from '../command.js';
 import { startEmbeddedPostgres, type EmbeddedServer } from '../demo/embedded-postgres.js';
@@ -16,6 +17,8 @@ import { startEventTrickle } from '../demo/event-trickle.js';
 import { freePort } from '../demo/free-port.js';
 import { claimInstance } from '../demo/instance-lock.js';
 import { startFleet } from '../fleet-services.js';
+
+const DEMO_CONCURRENCY = 2;
 
 /** The dashboard token of this demo folder: the environment's, else one generated on first run. */
 async function demoToken(dir: string, fromEnv: string | undefined): Promise<string> {
@@ -51,7 +54,7 @@ export const demoCommand: Command = {
         databaseUrl = embedded.url;
         say(`PostgreSQL running from ${path.join(dir, 'pg')}`);
       }
-      const db: DbHandle = createDb({ url: databaseUrl, max: 12, applicationName: 'mvfleet-demo' });
+      const db: DbHandle = createDb({ url: databaseUrl, max: connectionsNeeded(DEMO_CONCURRENCY) + 6, applicationName: 'mvfleet-demo' });
       cleanups.push(() => db.close());
       await db.ping();
       const backend: QueueBackend = env.REDIS_URL
@@ -74,13 +77,13 @@ export const demoCommand: Command = {
       const port = requestedPort ?? (await freePort(env.PORT));
       const fleet = await startFleet(
         { env: { ...env, MVFLEET_DASHBOARD_TOKEN: token }, db, backend, catalog: demoCatalog, logger: context.logger },
-        { concurrency: 2, port, host: '127.0.0.1' },
+        { concurrency: DEMO_CONCURRENCY, port, host: '127.0.0.1' },
       );
       cleanups.push(() => fleet.close());
       const producer = createDemoFleet({ backend, sql: db.sql });
       cleanups.push(() => producer.close());
       const trickle = startEventTrickle({ sql: db.sql, fleet: producer, logger: context.logger, intervalMs });
-      cleanups.push(async () => trickle.stop());
+      cleanups.push(() => trickle.stop());
 
       say(`dashboard  ${fleet.url}/`);
       say(`token      ${token}   (refresh buttons and Bull Board actions ask for it)`);

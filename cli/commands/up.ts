@@ -3,6 +3,7 @@ import { migrate } from '../../db/migrate.js';
 import { createRefreshQueue, enqueueRefresh } from '../../producers/refresh-queue.js';
 import { readViewStatuses } from '../../dashboards/view-status.js';
 import { demoCatalog } from '../../schema/catalog.js';
+import { connectionsNeeded } from '../../workers/refresh-worker.js';
 import { parseCommandArgs, parseIntegerOption } from '../args.js';
 import type { Command } from '../command.js';
 import { startFleet } from '../fleet-services.js';
@@ -21,7 +22,8 @@ export const upCommand: Command = {
     const env = context.env();
     const port = parseIntegerOption('port', values.port, { min: 0, max: 65_535 }) ?? env.PORT;
     const concurrency = parseIntegerOption('concurrency', values.concurrency, { min: 1, max: 64 }) ?? 2;
-    await using db = await connectDatabase(context, 'mvfleet-up');
+    // The worker's connections plus a few for the dashboard, the scheduler and reads.
+    await using db = await connectDatabase(context, 'mvfleet-up', { max: connectionsNeeded(concurrency) + 6 });
     const backend = await connectQueueBackend(context, 'worker');
     try {
       const migrated = await migrate({ sql: db.sql, catalog: demoCatalog, logger: context.logger });

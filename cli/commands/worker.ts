@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { demoCatalog } from '../../schema/catalog.js';
+import { connectionsNeeded } from '../../workers/refresh-worker.js';
 import { parseCommandArgs, parseIntegerOption } from '../args.js';
 import type { Command } from '../command.js';
 import { startWorker } from '../fleet-services.js';
@@ -12,7 +13,7 @@ export const workerCommand: Command = {
   async run(args, context) {
     const { values } = parseCommandArgs(args, { concurrency: { type: 'string' } });
     const concurrency = parseIntegerOption('concurrency', values.concurrency, { min: 1, max: 64 }) ?? 2;
-    await using db = await connectDatabase(context, 'mvfleet-worker');
+    await using db = await connectDatabase(context, 'mvfleet-worker', { max: connectionsNeeded(concurrency) + 1 });
     const backend = await connectQueueBackend(context, 'worker');
     try {
       const worker = await startWorker({ db, backend, catalog: demoCatalog, logger: context.logger }, { concurrency });

@@ -53,7 +53,15 @@ export async function startEmbeddedPostgres(dir: string, log: (line: string) => 
   };
   process.on('exit', killOnExit);
   await writeFile(portFile, String(port));
-  if (!initialised) await server.createDatabase('mvfleet');
+  // Checked on every start: a first run interrupted after initdb has no database yet.
+  const client = server.getPgClient('postgres', '127.0.0.1');
+  await client.connect();
+  try {
+    const { rowCount } = await client.query("SELECT 1 FROM pg_database WHERE datname = 'mvfleet'");
+    if (rowCount === 0) await client.query('CREATE DATABASE mvfleet');
+  } finally {
+    await client.end();
+  }
   return {
     url: `postgres://postgres:mvfleet@127.0.0.1:${port}/mvfleet`,
     async stop() {

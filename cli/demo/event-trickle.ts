@@ -74,22 +74,27 @@ const steps: Step[] = [
 ];
 
 /** Emits a realistic application event every `intervalMs` until stopped. */
-export function startEventTrickle(options: EventTrickleOptions): { stop(): void } {
+export function startEventTrickle(options: EventTrickleOptions): { stop(): Promise<void> } {
   const intervalMs = options.intervalMs ?? 2_000;
   let tick = 0;
-  let busy = false;
+  let inFlight: Promise<void> | undefined;
   const timer = setInterval(() => {
-    if (busy) return;
-    busy = true;
+    if (inFlight) return;
     // Mostly matches and invoices; an import now and then, as in the source applications.
     const step = tick % 10 === 9 ? steps[3]! : steps[tick % 3]!;
     tick += 1;
-    step(options.sql, options.fleet)
+    inFlight = step(options.sql, options.fleet)
       .then((what) => options.logger.info({ event: what }, 'demo event'))
       .catch((error: unknown) => options.logger.warn(`demo event failed: ${oneLine(error)}`))
       .finally(() => {
-        busy = false;
+        inFlight = undefined;
       });
   }, intervalMs);
-  return { stop: () => clearInterval(timer) };
+  return {
+    /** Stops emitting and waits for the event in flight, so nothing runs on closed connections. */
+    async stop() {
+      clearInterval(timer);
+      await inFlight;
+    },
+  };
 }
