@@ -38,7 +38,12 @@ export async function startWorker(
     concurrency: options.concurrency,
     logger: services.logger,
   });
-  await worker.ready();
+  try {
+    await worker.ready();
+  } catch (error) {
+    await worker.close();
+    throw error;
+  }
   services.logger.info({ workerId: worker.id, concurrency: options.concurrency, queue: services.backend.target }, 'worker started');
   return { id: worker.id, close: () => worker.close() };
 }
