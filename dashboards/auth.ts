@@ -8,11 +8,18 @@ export type AuthDecision = { ok: true } | { ok: false; status: 401 | 403; error:
 /** The request headers a decision depends on. */
 export interface Credentials {
   authorization?: string | undefined;
+  /** `X-Mvfleet-Token`: the token without taking over `Authorization` (a proxy's Basic auth keeps working). */
+  token?: string | undefined;
   cookie?: string | undefined;
   origin?: string | undefined;
-  /** Origin of this server as the request addressed it; cookies are refused from any other origin. */
-  ownOrigin?: string | undefined;
+  /** `Sec-Fetch-Site` as sent by browsers. */
+  fetchSite?: string | undefined;
+  /** `Host` the request was addressed to; compared with the Origin's host (not its scheme: TLS may end at a proxy). */
+  host?: string | undefined;
 }
+
+/** Header the freshness page sends its token in. */
+export const TOKEN_HEADER = 'x-mvfleet-token';
 
 /** Cookie that lets the Bull Board UI (which cannot send a bearer header) perform actions. */
 export const BOARD_SESSION_COOKIE = 'mvfleet_board_session';
@@ -47,24 +54,35 @@ export function createTokenCheck(token: string | undefined): TokenCheck {
     sessionValue,
     decide(credentials, options) {
       if (!expected || !expectedSession) return { ok: false, status: 403, error: NOT_CONFIGURED };
-      if (credentials.authorization !== undefined) {
-        const match = /^Bearer\s+(\S+)\s*$/i.exec(credentials.authorization);
-        if (!match?.[1] || !equal(match[1], expected)) return { ok: false, status: 401, error: 'invalid bearer token' };
+      // Only a Bearer scheme is ours: a proxy's `Authorization: Basic …` must not shadow the cookie.
+      const isBearer = credentials.authorization !== undefined && /^Bearer\b/i.test(credentials.authorization);
+      const bearer = isBearer ? /^Bearer\s+(\S+)\s*$/i.exec(credentials.authorization!)?.[1] : undefined;
+      const given = credentials.token ?? bearer;
+      if (given !== undefined || isBearer) {
+        if (given === undefined || !equal(given, expected)) return { ok: false, status: 401, error: 'invalid bearer token' };
         return { ok: true };
       }
       const session = options.cookie && credentials.cookie ? parseCookies(credentials.cookie, BOARD_SESSION_COOKIE)[BOARD_SESSION_COOKIE] : undefined;
       if (session === undefined) {
         return { ok: false, status: 401, error: 'missing bearer token: send Authorization: Bearer <MVFLEET_DASHBOARD_TOKEN>' };
       }
-      // Browsers attach cookies to some cross-site requests; SameSite=Strict plus this Origin
-      // check keep another site from acting with the session (CSRF).
-      if (credentials.origin !== undefined && credentials.origin !== credentials.ownOrigin) {
-        return { ok: false, status: 401, error: 'cross-origin request refused' };
-      }
+      // Browsers attach cookies to some cross-site requests; SameSite=Strict plus this check keep
+      // another site from acting with the session (CSRF). Sec-Fetch-Site is authoritative where sent.
+      if (isCrossSite(credentials)) return { ok: false, status: 401, error: 'cross-origin request refused' };
       if (!equal(session, expectedSession)) return { ok: false, status: 401, error: 'invalid or outdated board session' };
       return { ok: true };
     },
   };
+}
+
+function isCrossSite({ fetchSite, origin, host }: Credentials): boolean {
+  if (fetchSite !== undefined) return fetchSite !== 'same-origin';
+  if (origin === undefined) return false;
+  try {
+    return new URL(origin).host !== host;
+  } catch {
+    return true;
+  }
 }
 
 /** Middleware refusing the request with 401/403 JSON unless the token check allows it. */
@@ -73,9 +91,11 @@ export function requireToken(check: TokenCheck, options: { cookie: boolean }): M
     const decision = check.decide(
       {
         authorization: c.req.header('authorization'),
+        token: c.req.header(TOKEN_HEADER),
         cookie: c.req.header('cookie'),
         origin: c.req.header('origin'),
-        ownOrigin: new URL(c.req.url).origin,
+        fetchSite: c.req.header('sec-fetch-site'),
+        host: c.req.header('host'),
       },
       options,
     );

@@ -66,7 +66,7 @@ export const PAGE_SCRIPT = `
     let token = sessionStorage.getItem(TOKEN_KEY);
     if (!token) token = window.prompt('Dashboard token (MVFLEET_DASHBOARD_TOKEN) to request refreshes:');
     if (!token) return null;
-    const res = await fetch(url, { method, headers: { Authorization: 'Bearer ' + token } });
+    const res = await fetch(url, { method, headers: { 'X-Mvfleet-Token': token } });
     if (res.ok) sessionStorage.setItem(TOKEN_KEY, token);
     else if (res.status === 401 || res.status === 403) sessionStorage.removeItem(TOKEN_KEY);
     return res;

@@ -123,7 +123,7 @@ async function clearDemoTables(tx: Queryable, replace: boolean): Promise<void> {
     const held = tournaments > 0 ? `${tournaments} tournaments` : `rows in ${nonEmpty.join(', ')}`;
     throw new UsageError(`database already holds demo data (${held}); pass --replace to truncate and reseed`);
   }
-  await tx`TRUNCATE ${tx(DOMAIN_TABLES)} RESTART IDENTITY CASCADE`;
+  await tx`TRUNCATE ${tx(DOMAIN_TABLES)} RESTART IDENTITY`;
 }
 
 /** Moves each identity sequence past the explicit ids the seeder wrote, so later inserts do not collide. */

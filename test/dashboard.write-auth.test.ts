@@ -81,6 +81,30 @@ describe('dashboard write endpoints and Bull Board actions', () => {
     const resume = await fetch(`${url}/queues/api/queues/refresh/resume`, { method: 'PUT', headers: bearer(TEST_TOKEN) });
     expect(resume.status).toBeLessThan(300);
     expect(await fixture.queue.isPaused()).toBe(false);
+
+    // Behind a proxy with Basic auth and TLS: the Basic header does not shadow the cookie, and
+    // the browser's https Origin (TLS ended at the proxy) still counts as same-origin.
+    const host = new URL(url).host;
+    const behindProxy = await fetch(`${url}/queues/api/queues/refresh/pause`, {
+      method: 'PUT',
+      headers: { Cookie: sessionCookie, Authorization: 'Basic dXNlcjpwYXNz', Origin: `https://${host}`, 'Sec-Fetch-Site': 'same-origin' },
+    });
+    expect(behindProxy.status).toBeLessThan(300);
+    expect(await fixture.queue.isPaused()).toBe(true);
+    const crossSiteFetch = await fetch(`${url}/queues/api/queues/refresh/resume`, {
+      method: 'PUT',
+      headers: { Cookie: sessionCookie, 'Sec-Fetch-Site': 'cross-site' },
+    });
+    expect(crossSiteFetch.status).toBe(401);
+    // The page's own header carries the token without replacing a proxy's Authorization.
+    const viaHeader = await fetch(`${url}/queues/api/queues/refresh/resume`, {
+      method: 'PUT',
+      headers: { 'X-Mvfleet-Token': TEST_TOKEN, Authorization: 'Basic dXNlcjpwYXNz' },
+    });
+    expect(viaHeader.status).toBeLessThan(300);
+    expect(await fixture.queue.isPaused()).toBe(false);
+    const wrongHeader = await fetch(`${url}/api/refresh-all`, { method: 'POST', headers: { 'X-Mvfleet-Token': 'not-the-token-at-all' } });
+    expect(wrongHeader.status).toBe(401);
   });
 
   it('with the right token, POST /api/views/:view/refresh answers 202 and the refresh runs and is logged', async () => {

@@ -29,16 +29,24 @@ export const upCommand: Command = {
       const migrated = await migrate({ sql: db.sql, catalog: demoCatalog, logger: context.logger });
       context.logger.info({ applied: migrated.applied, createdViews: migrated.createdViews }, 'migrated');
       const fleet = await startFleet({ env, db, backend, catalog: demoCatalog, logger: context.logger }, { concurrency, port, host: values.host });
-      // Views migrate created are empty until their first refresh: ask for it now, not at the next schedule.
-      const queue = createRefreshQueue(backend);
-      const requestedAt = new Date().toISOString();
-      for (const status of await readViewStatuses(db.sql, demoCatalog)) {
-        if (!status.populated) await enqueueRefresh(queue, demoCatalog, { view: status.view, reason: 'manual', triggerDetail: 'up: not populated', requestedAt });
+      try {
+        // Views migrate created are empty until their first refresh: ask for it now, not at the next schedule.
+        const queue = createRefreshQueue(backend);
+        try {
+          const requestedAt = new Date().toISOString();
+          for (const status of await readViewStatuses(db.sql, demoCatalog)) {
+            if (!status.populated) {
+              await enqueueRefresh(queue, demoCatalog, { view: status.view, reason: 'manual', triggerDetail: 'up: not populated', requestedAt });
+            }
+          }
+        } finally {
+          await queue.close();
+        }
+        context.stdout.write(`mvfleet up: dashboard ${fleet.url} (queue: ${backend.target})\n`);
+        if (!context.signal.aborted) await once(context.signal, 'abort');
+      } finally {
+        await fleet.close();
       }
-      await queue.close();
-      context.stdout.write(`mvfleet up: dashboard ${fleet.url} (queue: ${backend.target})\n`);
-      if (!context.signal.aborted) await once(context.signal, 'abort');
-      await fleet.close();
     } finally {
       await backend.close();
     }

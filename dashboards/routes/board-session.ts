@@ -14,7 +14,8 @@ export function boardSessionRoutes(tokenCheck: TokenCheck): Hono {
       path: '/',
       httpOnly: true,
       sameSite: 'Strict',
-      secure: new URL(c.req.url).protocol === 'https:',
+      // Behind a TLS-terminating proxy the request reaches us as http; trust its forwarded scheme.
+      secure: new URL(c.req.url).protocol === 'https:' || c.req.header('x-forwarded-proto') === 'https',
       maxAge: 12 * 3_600,
     });
     return c.json({ board: 'unlocked' });
