@@ -5,23 +5,8 @@ import { oneLine } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { RefreshMode, RefreshReason } from '../schema/refresh-log.js';
 import { PermanentRefreshError, RefreshFailedError, isPermanentSqlState } from './refresh-errors.js';
-import {
-  closeOrphansOfFencedView,
-  insertRunning,
-  insertSkipped,
-  lastSuccessStartedAt,
-  markFailed,
-  markSuccess,
-  type AttemptIdentity,
-} from './refresh-log-store.js';
-import {
-  clockTimestamp,
-  countRows,
-  readViewState,
-  refreshStatement,
-  setRefreshTimeouts,
-  tryAcquireFence,
-} from './refresh-sql.js';
+import { insertSkipped, markFailed, markSuccess, startAttempt, type AttemptIdentity } from './refresh-log-store.js';
+import { beginRefresh, countRows, refreshStatement, type RefreshStart } from './refresh-sql.js';
 import { probeLockWait } from './lock-wait-probe.js';
 
 /** How to refresh: `auto` picks CONCURRENTLY when the view allows it. */
@@ -110,7 +95,7 @@ function sqlStateOf(error: unknown): string | null {
   return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : null;
 }
 
-function chooseMode(view: CatalogView, state: Awaited<ReturnType<typeof readViewState>>, preference: ModePreference) {
+function chooseMode(view: CatalogView, state: RefreshStart, preference: ModePreference) {
   if (preference === 'plain') return 'plain' as const;
   const concurrentPossible = state.populated && state.hasUsableUniqueIndex;
   if (preference === 'concurrent' && !concurrentPossible) {
@@ -154,30 +139,29 @@ export function createRefreshExecutor(options: RefreshExecutorOptions): RefreshE
     let registered = false;
     try {
       const outcome = await sql.begin(async (tx) => {
-        if (!(await tryAcquireFence(tx, view.name))) return { status: 'busy', view: view.name } as const;
-        const requestedAt = identity.requestedAt;
-        const coveredBy = requestedAt ? await lastSuccessStartedAt(tx, view.name) : null;
+        const start = await beginRefresh(tx, view.name, view);
+        if (!start.acquired) return { status: 'busy', view: view.name } as const;
+        const { requestedAt } = identity;
+        const coveredBy = start.coveredBy;
         if (requestedAt && coveredBy && coveredBy.getTime() >= requestedAt.getTime() + skewToleranceMs) {
           const message = `already fresh: a refresh started at ${coveredBy.toISOString()}, after the request`;
           return { status: 'skipped', logId: await insertSkipped(sql, identity, message), view: view.name, coveredBy } as const;
         }
-        const [{ pid }] = await tx<[{ pid: number }]>`SELECT pg_backend_pid() AS pid`;
-        logId = await insertRunning(sql, identity, pid);
-        const orphans = await closeOrphansOfFencedView(sql, view.name, logId);
-        if (orphans > 0) log.warn({ orphans }, 'closed refresh-log rows of a lost worker');
+        const { pid } = start;
+        const attempt = await startAttempt(sql, identity, pid);
+        logId = attempt.id;
+        if (attempt.orphansClosed > 0) log.warn({ orphans: attempt.orphansClosed }, 'closed refresh-log rows of a lost worker');
         running.set(view.name, pid);
         registered = true;
 
-        await setRefreshTimeouts(tx, view);
-        const state = await readViewState(tx, view.name);
-        if (!state.exists) {
+        if (!start.exists) {
           throw new PermanentRefreshError(`materialized view ${view.name} does not exist (run mvfleet migrate)`, '42P01', logId);
         }
-        mode = chooseMode(view, state, request.mode ?? 'auto');
+        mode = chooseMode(view, start, request.mode ?? 'auto');
         emitter.emit('refresh:start', { view: view.name, logId, mode, request });
-        // started_at is taken before REFRESH takes its snapshot, so as_of never claims more than
-        // the view holds; lock waits count in lock_wait_ms and in the duration.
-        const startedAt = await clockTimestamp(tx);
+        // started_at was taken after the fence and before REFRESH takes its snapshot, so as_of
+        // never claims more than the view holds; lock waits count in lock_wait_ms and the duration.
+        const { startedAt } = attempt;
         const probe = probeLockWait(sql, pid);
         try {
           await tx.unsafe(refreshStatement(view.name, mode));

@@ -3,6 +3,9 @@ import type { RefreshMode, RefreshReason } from '../schema/refresh-log.js';
 
 /** Writes of `mv_refresh_log`, one function per statement. */
 
+/** Error message of attempts whose worker died mid-refresh. */
+const WORKER_LOST = 'worker lost: its PostgreSQL session ended before the refresh finished';
+
 export interface AttemptIdentity {
   view: string;
   reason: RefreshReason;
@@ -13,16 +16,35 @@ export interface AttemptIdentity {
   requestedAt: Date | null;
 }
 
-/** Inserts the `running` row, committed at once so dashboards see the attempt while it runs. */
-export async function insertRunning(sql: Queryable, attempt: AttemptIdentity, backendPid: number): Promise<number> {
-  const [row] = await sql<[{ id: number }]>`
-    INSERT INTO mv_refresh_log
-      (view_name, status, reason, trigger_detail, job_id, attempt, worker_id, requested_at, started_at, backend_pid)
-    VALUES
-      (${attempt.view}, 'running', ${attempt.reason}, ${attempt.triggerDetail}, ${attempt.jobId}, ${attempt.attempt},
-       ${attempt.workerId}, ${attempt.requestedAt}, clock_timestamp(), ${backendPid})
-    RETURNING id`;
-  return row.id;
+/**
+ * Starts an attempt: inserts its `running` row (committed at once, so dashboards see it) and,
+ * in the same statement, closes `running` rows of the same view left by dead workers. The
+ * caller holds the view's fence, and only the fence holder can have a live attempt, so any
+ * other `running` row belongs to a worker that died. The new row's `started_at` is taken
+ * after the fence and before REFRESH takes its snapshot: the refresh's `as_of`.
+ */
+export async function startAttempt(
+  sql: Queryable,
+  attempt: AttemptIdentity,
+  backendPid: number,
+): Promise<{ id: number; startedAt: Date; orphansClosed: number }> {
+  const [row] = await sql<[{ id: number; started_at: Date; orphans: number }]>`
+    WITH orphans AS (
+      UPDATE mv_refresh_log
+      SET status = 'failed', finished_at = clock_timestamp(), error_message = ${WORKER_LOST}, backend_pid = NULL,
+          duration_ms = round(extract(epoch FROM clock_timestamp() - started_at) * 1000)::int
+      WHERE view_name = ${attempt.view} AND status = 'running'
+      RETURNING id
+    ), started AS (
+      INSERT INTO mv_refresh_log
+        (view_name, status, reason, trigger_detail, job_id, attempt, worker_id, requested_at, started_at, backend_pid)
+      VALUES
+        (${attempt.view}, 'running', ${attempt.reason}, ${attempt.triggerDetail}, ${attempt.jobId}, ${attempt.attempt},
+         ${attempt.workerId}, ${attempt.requestedAt}, clock_timestamp(), ${backendPid})
+      RETURNING id, started_at
+    )
+    SELECT started.id, started.started_at, (SELECT count(*) FROM orphans)::int AS orphans FROM started`;
+  return { id: row.id, startedAt: row.started_at, orphansClosed: row.orphans };
 }
 
 /** Records a skipped request (already covered by a refresh that started after it). */
@@ -56,8 +78,6 @@ export async function markSuccess(
     WHERE id = ${id}`;
 }
 
-const WORKER_LOST = 'worker lost: its PostgreSQL session ended before the refresh finished';
-
 /**
  * Closes the attempt as failed, after its transaction rolled back. Another worker may have
  * taken the fence in between and closed the row as "worker lost"; the real cause wins.
@@ -77,20 +97,6 @@ export async function markFailed(
 }
 
 /**
- * Closes `running` rows of a view whose fence the caller holds: only the fence holder can
- * have a live attempt, so any other `running` row belongs to a worker that died.
- */
-export async function closeOrphansOfFencedView(sql: Queryable, view: string, ownId: number | null): Promise<number> {
-  const rows = await sql`
-    UPDATE mv_refresh_log
-    SET status = 'failed', finished_at = clock_timestamp(), error_message = ${WORKER_LOST}, backend_pid = NULL,
-        duration_ms = round(extract(epoch FROM clock_timestamp() - started_at) * 1000)::int
-    WHERE view_name = ${view} AND status = 'running' AND id IS DISTINCT FROM ${ownId}
-    RETURNING id`;
-  return rows.length;
-}
-
-/**
  * Closes `running` rows of every view whose PostgreSQL backend is gone (the refresh
  * transaction died with it and was rolled back). A backend that started after the row is a
  * reused pid, not the refresh's session.
@@ -107,13 +113,4 @@ export async function closeOrphans(sql: Queryable): Promise<number> {
       )
     RETURNING l.id`;
   return rows.length;
-}
-
-/** Start of the view's last successful refresh: its `as_of`. */
-export async function lastSuccessStartedAt(sql: Queryable, view: string): Promise<Date | null> {
-  const rows = await sql<{ started_at: Date }[]>`
-    SELECT started_at FROM mv_refresh_log
-    WHERE view_name = ${view} AND status = 'success'
-    ORDER BY started_at DESC LIMIT 1`;
-  return rows[0]?.started_at ?? null;
 }

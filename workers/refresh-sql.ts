@@ -10,46 +10,64 @@ import type { RefreshMode } from '../schema/refresh-log.js';
 /** Advisory-lock namespace of view fences ("mvfl"); the second key is `hashtext(view)`. */
 const FENCE_NAMESPACE = 0x6d76666c;
 
-/** The fence: held for the whole refresh transaction, so refreshes of one view never overlap. */
-export async function tryAcquireFence(tx: Queryable, view: string): Promise<boolean> {
-  const [row] = await tx<[{ acquired: boolean }]>`
-    SELECT pg_try_advisory_xact_lock(${FENCE_NAMESPACE}, hashtext(${view})) AS acquired`;
-  return row.acquired;
-}
-
-/** Applies the view's timeouts to the current transaction only. */
-export async function setRefreshTimeouts(tx: Queryable, limits: { lockTimeoutMs: number; statementTimeoutMs: number }) {
-  // client_connection_check_interval aborts a running REFRESH whose worker died (PostgreSQL 14+);
-  // idle_in_transaction_session_timeout ends a refresh transaction whose host vanished between
-  // statements (no FIN ever arrives), releasing the fence instead of holding it for hours.
-  await tx`
-    SELECT set_config('lock_timeout', ${`${limits.lockTimeoutMs}ms`}, true),
-           set_config('statement_timeout', ${`${limits.statementTimeoutMs}ms`}, true),
-           set_config('client_connection_check_interval', '1s', true),
-           set_config('idle_in_transaction_session_timeout', '60s', true)`;
-}
-
-export interface ViewState {
+export interface RefreshStart {
+  /** Whether this transaction now holds the view's fence. */
+  acquired: boolean;
+  /** PostgreSQL backend of the refresh transaction (for cancellation and orphan detection). */
+  pid: number;
+  /** Start of the view's last successful refresh (read under the fence), or null. */
+  coveredBy: Date | null;
   exists: boolean;
   populated: boolean;
   /** A valid, non-partial unique index on plain columns: what CONCURRENTLY requires. */
   hasUsableUniqueIndex: boolean;
 }
 
-export async function readViewState(tx: Queryable, view: string): Promise<ViewState> {
-  const rows = await tx<{ populated: boolean; has_unique: boolean }[]>`
-    SELECT m.ispopulated AS populated,
+/**
+ * Opens a refresh in one round trip: takes the view's fence (held until the transaction
+ * ends, so refreshes of one view never overlap), applies the view's timeouts to this
+ * transaction, and reads what the refresh needs to decide (last success, populated, unique
+ * index). The fence is taken in the FROM subquery first; the rest is read only if it was.
+ *
+ * client_connection_check_interval aborts a running REFRESH whose worker died (PostgreSQL 14+);
+ * idle_in_transaction_session_timeout ends a refresh transaction whose host vanished between
+ * statements (no FIN ever arrives), releasing the fence instead of holding it for hours.
+ */
+export async function beginRefresh(
+  tx: Queryable,
+  view: string,
+  limits: { lockTimeoutMs: number; statementTimeoutMs: number },
+): Promise<RefreshStart> {
+  const [row] = await tx<
+    [{ acquired: boolean; pid: number; covered_by: Date | null; exists: boolean; populated: boolean | null; has_unique: boolean }]
+  >`
+    SELECT f.acquired,
+           pg_backend_pid() AS pid,
+           CASE WHEN f.acquired THEN (
+             SELECT started_at FROM mv_refresh_log
+             WHERE view_name = ${view} AND status = 'success' ORDER BY started_at DESC LIMIT 1
+           ) END AS covered_by,
+           m.matviewname IS NOT NULL AS exists,
+           m.ispopulated AS populated,
            EXISTS (
              SELECT 1 FROM pg_index ix
              WHERE ix.indrelid = to_regclass(${quoteIdent(view)})
                AND ix.indisunique AND ix.indisvalid AND ix.indpred IS NULL AND ix.indexprs IS NULL
-           ) AS has_unique
-    FROM pg_matviews m
-    WHERE m.matviewname = ${view} AND m.schemaname = current_schema()`;
-  const row = rows[0];
-  return row
-    ? { exists: true, populated: row.populated, hasUsableUniqueIndex: row.has_unique }
-    : { exists: false, populated: false, hasUsableUniqueIndex: false };
+           ) AS has_unique,
+           set_config('lock_timeout', ${`${limits.lockTimeoutMs}ms`}, true),
+           set_config('statement_timeout', ${`${limits.statementTimeoutMs}ms`}, true),
+           set_config('client_connection_check_interval', '1s', true),
+           set_config('idle_in_transaction_session_timeout', '60s', true)
+    FROM (SELECT pg_try_advisory_xact_lock(${FENCE_NAMESPACE}, hashtext(${view})) AS acquired) f
+    LEFT JOIN pg_matviews m ON m.matviewname = ${view} AND m.schemaname = current_schema()`;
+  return {
+    acquired: row.acquired,
+    pid: row.pid,
+    coveredBy: row.covered_by,
+    exists: row.exists,
+    populated: row.populated ?? false,
+    hasUsableUniqueIndex: row.has_unique,
+  };
 }
 
 export function refreshStatement(view: string, mode: RefreshMode): string {
@@ -59,10 +77,4 @@ export function refreshStatement(view: string, mode: RefreshMode): string {
 export async function countRows(tx: Queryable, view: string): Promise<number> {
   const [row] = await tx.unsafe<[{ count: number }]>(`SELECT count(*)::float8 AS count FROM ${quoteIdent(view)}`);
   return row.count;
-}
-
-/** `clock_timestamp()`: real time inside a transaction (`now()` is frozen at its start). */
-export async function clockTimestamp(tx: Queryable): Promise<Date> {
-  const [row] = await tx<[{ at: Date }]>`SELECT clock_timestamp() AS at`;
-  return row.at;
 }
