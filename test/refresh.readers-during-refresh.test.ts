@@ -29,7 +29,7 @@ describe('readers during a refresh', () => {
     await waitUntil('the refresh to wait on the source lock', async () => {
       const [row] = await db.sql`
         SELECT count(*)::int AS waiting FROM pg_stat_activity
-        WHERE wait_event_type = 'Lock' AND query LIKE 'REFRESH MATERIALIZED VIEW%'`;
+        WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'REFRESH MATERIALIZED VIEW%'`;
       return row!.waiting > 0;
     });
     const results: { ok: boolean; code?: string }[] = [];
