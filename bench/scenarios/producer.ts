@@ -60,7 +60,7 @@ export const producerScenario: Scenario = async (context) => {
       out.add(`${contender.key}.${pattern}.p99_ms`, quantile(entry.latencies, 0.99), 'ms', `latency p99, ${what}`);
     }
   }
-  out.note('emit validates the payload, maps the event to its views and adds one deduplicated job per view (addBulk); bullmq_add is Queue.add with the same options, without the SDK.');
+  out.note('emit validates the payload, maps the event to its views and adds one deduplicated job per view (add for one view, addBulk for several); bullmq_add is Queue.add with the same options, without the SDK.');
   return out;
 };
 
