@@ -34,7 +34,9 @@ describe('mvfleet demo', () => {
     await chmod(workdir, 0o755);
     const port = await freePort();
     const start = () =>
-      processes.cli(['demo', '--port', String(port), '--event-interval', '300'], { LOG_LEVEL: 'warn' }, { cwd: workdir });
+      processes.cli(['demo', '--port', String(port), '--event-interval', '300'], { LOG_LEVEL: 'warn' }, { cwd: workdir, group: true });
+    // Ctrl-C in a terminal signals the whole foreground process group, not just the demo.
+    const ctrlC = (pid: number) => process.kill(-pid, 'SIGINT');
 
     const started = Date.now();
     const demo = start();
@@ -59,10 +61,12 @@ describe('mvfleet demo', () => {
     expect(second.code).not.toBe(0);
     expect(second.stderr).toMatch(/a demo is already running from .*\.mvfleet \(pid \d+\)/);
 
-    demo.child.kill('SIGINT');
+    ctrlC(demo.child.pid!);
     const exit = await demo.exited;
     expect(exit.code).toBe(0);
     expect(demo.output()).toContain('mvfleet demo: stopped');
+    // PostgreSQL stopped last: nothing lost its connection while the fleet was still stopping.
+    expect(demo.output()).not.toMatch(/terminating connection due to administrator command/);
     expect(processesMentioning(dataDir)).toEqual([]);
 
     const again = start();

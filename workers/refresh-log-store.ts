@@ -114,3 +114,20 @@ export async function closeOrphans(sql: Queryable): Promise<number> {
     RETURNING l.id`;
   return rows.length;
 }
+
+/**
+ * Deletes finished attempts older than `days`, a bounded batch per call (the sweep runs
+ * often, so a large backlog drains over several sweeps without one long transaction).
+ */
+export async function pruneLog(sql: Queryable, days: number, batch = 5_000): Promise<number> {
+  const rows = await sql`
+    DELETE FROM mv_refresh_log
+    WHERE id IN (
+      SELECT id FROM mv_refresh_log
+      WHERE started_at < now() - make_interval(days => ${days}) AND status <> 'running'
+      ORDER BY started_at
+      LIMIT ${batch}
+    )
+    RETURNING id`;
+  return rows.length;
+}

@@ -11,7 +11,7 @@ import { createRefreshQueue, enqueueRefresh } from '../producers/refresh-queue.j
 import { directDependants } from './cascade.js';
 import { handleScheduleTick } from './schedule-tick.js';
 import { PermanentRefreshError, RefreshFailedError } from './refresh-errors.js';
-import { closeOrphans } from './refresh-log-store.js';
+import { closeOrphans, pruneLog } from './refresh-log-store.js';
 import { createRefreshExecutor, type RefreshExecutor, type RefreshOutcome } from './refresh-executor.js';
 
 /** Options for {@link createWorker}. */
@@ -46,10 +46,16 @@ export interface RefreshWorkerOptions {
    */
   random?: () => number;
   /**
-   * How often `running` log rows of dead workers are closed as failed.
+   * How often `running` log rows of dead workers are closed as failed (and old rows pruned).
    * @defaultValue 30_000
    */
   orphanSweepIntervalMs?: number;
+  /**
+   * Refresh-log rows older than this many days are deleted by the sweep, so the log (and the
+   * dashboard's scrape of it) does not grow without bound.
+   * @defaultValue 90
+   */
+  logRetentionDays?: number;
   /**
    * BullMQ job lock: a worker that stops renewing it (killed) loses the job after this long.
    * @defaultValue 30_000
@@ -68,6 +74,7 @@ export const workerDefaults = {
   shutdownGraceMs: 30_000,
   busyRetryDelayMs: 1_000,
   orphanSweepIntervalMs: 30_000,
+  logRetentionDays: 90,
   lockDurationMs: 30_000,
   stalledIntervalMs: 30_000,
 } satisfies Partial<RefreshWorkerOptions>;
@@ -103,6 +110,9 @@ function validate(options: RefreshWorkerOptions): void {
   if (busyRetryDelayMs !== undefined && !(busyRetryDelayMs >= 0)) problems.push(`busyRetryDelayMs must be >= 0 (got ${busyRetryDelayMs})`);
   if (orphanSweepIntervalMs !== undefined && !(orphanSweepIntervalMs >= 1_000)) {
     problems.push(`orphanSweepIntervalMs must be >= 1000 (got ${orphanSweepIntervalMs})`);
+  }
+  if (options.logRetentionDays !== undefined && !(Number.isInteger(options.logRetentionDays) && options.logRetentionDays >= 1)) {
+    problems.push(`logRetentionDays must be an integer >= 1 (got ${options.logRetentionDays})`);
   }
   if (lockDurationMs !== undefined && !(lockDurationMs >= 100)) problems.push(`lockDurationMs must be >= 100 (got ${lockDurationMs})`);
   if (stalledIntervalMs !== undefined && !(stalledIntervalMs >= 100)) {
@@ -225,6 +235,8 @@ export function createWorker(options: RefreshWorkerOptions): RefreshWorker {
     try {
       const closed = await closeOrphans(sql);
       if (closed > 0) logger.warn({ closed }, 'closed refresh-log rows of lost workers');
+      const pruned = await pruneLog(sql, settings.logRetentionDays);
+      if (pruned > 0) logger.info({ pruned, olderThanDays: settings.logRetentionDays }, 'pruned refresh-log rows');
     } catch (error) {
       logger.warn({ err: error }, 'orphan sweep failed');
     }
@@ -249,7 +261,12 @@ export function createWorker(options: RefreshWorkerOptions): RefreshWorker {
       const cancelled = await executor.cancelAll('worker shutting down').catch(() => 0);
       logger.warn({ cancelled }, 'shutdown grace period over: cancelled running refreshes');
       // A cancelled refresh ends at once; one stuck elsewhere (network, pool) must not hang the exit.
-      const gaveUp = await Promise.race([stopped.then(() => false), delay(10_000).then(() => true)]);
+      const timer = new AbortController();
+      const gaveUp = await Promise.race([
+        stopped.then(() => false),
+        delay(10_000, true, { signal: timer.signal }).catch(() => false),
+      ]);
+      timer.abort(); // a pending timer would keep the process alive after the worker stopped
       if (gaveUp) {
         logger.error('refreshes did not stop 10 s after cancellation; closing the worker anyway');
         await worker.close(true);

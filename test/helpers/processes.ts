@@ -73,12 +73,14 @@ export function useChildProcesses() {
   });
   return {
     /** `mvfleet <args>` as a long-running process. */
-    cli(args: string[], env: Record<string, string>, options: { cwd?: string } = {}): ChildHandle {
+    /** `group`: the child leads its own process group, so a test can signal it like a terminal does. */
+    cli(args: string[], env: Record<string, string>, options: { cwd?: string; group?: boolean } = {}): ChildHandle {
       const handle = track(
         spawn(process.execPath, [CLI, ...args], {
           env: { ...minimalChildEnv(), ...env },
           stdio: ['ignore', 'pipe', 'pipe'],
           cwd: options.cwd,
+          detached: options.group ?? false,
         }),
       );
       children.push(handle);
