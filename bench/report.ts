@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { formatBytes, renderTable } from '../cli/table.js';
+import { formatBytes } from '../dashboards/format.js';
+import { renderTable } from '../cli/table.js';
 import type { Figure, ScenarioResult } from './context.js';
 import type { MachineInfo } from './machine.js';
 import type { ScaleName } from '../seed/index.js';

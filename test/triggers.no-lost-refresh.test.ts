@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Sql } from '../core/db.js';
 import { createDemoFleet, type DemoFleet } from '../producers/demo-fleet.js';
 import type { RefreshHandle } from '../producers/fleet.js';
+import { seededRandom } from '../bench/stats.js';
 import { createRefreshQueue } from '../producers/refresh-queue.js';
 import { demoCatalog } from '../schema/catalog.js';
 import { seedDemo } from '../seed/index.js';
@@ -11,18 +12,6 @@ import { useChildProcesses } from './helpers/processes.js';
 import { useTestQueue } from './helpers/queue-backend.js';
 import { viewAndReference } from './helpers/reference-views.js';
 import { waitUntil } from './helpers/wait.js';
-
-/** Small deterministic PRNG (mulberry32) so a failing run can be replayed from its seed. */
-function prng(seed: number) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Write = (sql: Sql, fleet: DemoFleet, pick: (n: number) => number) => Promise<RefreshHandle>;
 
@@ -88,7 +77,8 @@ describe('no lost refresh', () => {
 
   it('every event gets a refresh that started after it, and the views end up exact', async () => {
     const seed = Date.now() % 100_000;
-    const random = prng(seed);
+    // Seeded so a failing run can be replayed from the seed printed in its assertion message.
+    const random = seededRandom(seed);
     const pick = (n: number) => Math.floor(random() * n);
     await seedDemo({ sql: db.sql, scale: 'small' });
     const executor = createRefreshExecutor({ sql: db.sql, catalog: demoCatalog });

@@ -6,7 +6,8 @@ import { oneLine } from '../../core/errors.js';
 import { createRefreshQueue } from '../../producers/refresh-queue.js';
 import { nextScheduledRuns } from '../../workers/scheduler.js';
 import { connectDatabase, connectQueueBackend } from '../services.js';
-import { formatBytes, renderTable } from '../table.js';
+import { formatBytes } from '../../dashboards/format.js';
+import { renderTable } from '../table.js';
 
 /**
  * Next scheduled run per view, from the queue's job schedulers. Status stays useful when the
@@ -45,7 +46,7 @@ export const statusCommand: Command = {
       s.view,
       s.populated ? 'yes' : 'no',
       s.rows === null ? '-' : s.rows.toLocaleString('en-US'),
-      s.size_bytes === null ? '-' : formatBytes(s.size_bytes),
+      formatBytes(s.size_bytes),
       s.age_seconds === null ? 'never' : formatAge(s.age_seconds),
       s.last_status ?? '-',
       s.mode ?? '-',
