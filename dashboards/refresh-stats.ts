@@ -67,7 +67,8 @@ export async function readRefreshStats(sql: Queryable, catalog: Catalog, days: n
         avg_duration_ms: row.avg_duration_ms === null ? null : Math.round(row.avg_duration_ms),
         p95_duration_ms: row.p95_duration_ms === null ? null : Math.round(row.p95_duration_ms),
         max_duration_ms: row.max_duration_ms,
-        recent_failures: row.recent_failures ?? [],
+        // json_agg writes PostgreSQL's timestamp format; the API speaks ISO 8601 like everywhere else.
+        recent_failures: (row.recent_failures ?? []).map((f) => ({ ...f, started_at: new Date(f.started_at).toISOString() })),
       };
     }),
   };

@@ -21,7 +21,8 @@ describe('mvfleet refresh / worker bad input', () => {
     [['refresh', '--all', 'mv_kpi_dashboard'], /give view names or --all, not both/],
     [['refresh'], /name at least one view, or pass --all/],
     [['refresh', 'x"; DROP TABLE tournaments; --'], /unknown view "x"; DROP TABLE tournaments; --"/],
-    [['refresh', 'mv_kpi_dashboard', '--timeout', 'soon'], /--timeout must be an integer \(got "soon"\)/],
+    [['refresh', 'mv_kpi_dashboard', '--wait', '--timeout', 'soon'], /--timeout must be an integer \(got "soon"\)/],
+    [['refresh', 'mv_kpi_dashboard', '--timeout', '30'], /--timeout only applies with --wait/],
     [['worker', '--concurrency', 'many'], /--concurrency must be an integer \(got "many"\)/],
     [['worker', '--concurrency', '0'], /--concurrency must be between 1 and 64 \(got 0\)/],
   ])('%j fails with one clear line and enqueues nothing', async (args, message) => {

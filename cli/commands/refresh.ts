@@ -28,6 +28,7 @@ export const refreshCommand: Command = {
     if (values.reason !== undefined && (values.reason.trim() === '' || values.reason.length > 200)) {
       throw new UsageError('--reason must be 1 to 200 characters');
     }
+    if (values.timeout !== undefined && !values.wait) throw new UsageError('--timeout only applies with --wait');
     const timeoutSeconds = parseIntegerOption('timeout', values.timeout, { min: 1, max: 86_400 }) ?? 600;
     // Validate every name before enqueueing anything.
     const views = values.all ? demoCatalog.views.map((view) => view.name) : positionals.map((name) => demoCatalog.get(name).name);

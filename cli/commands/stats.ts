@@ -14,7 +14,8 @@ export const statsCommand: Command = {
       days: { type: 'string' },
       json: { type: 'boolean', default: false },
     });
-    const days = parseIntegerOption('days', values.days, { min: 1, max: 3_650 }) ?? 7;
+    // Same bounds as GET /api/stats; the refresh log keeps 90 days by default anyway.
+    const days = parseIntegerOption('days', values.days, { min: 1, max: 365 }) ?? 7;
     await using db = await connectDatabase(context);
     const stats = await readRefreshStats(db.sql, demoCatalog, days);
     if (values.json) {
