@@ -6,6 +6,7 @@ import pg from 'pg';
 import { describeTarget } from './db.js';
 import { ConnectionError, oneLine } from './errors.js';
 import { createRedis, describeRedisTarget } from './redis.js';
+import { withTimeout } from './with-timeout.js';
 
 /**
  * The one place that decides where BullMQ keeps the fleet's jobs: Redis (the production
@@ -91,17 +92,11 @@ export function createRedisQueueBackend(options: RedisQueueBackendOptions): Queu
       }
     },
     async ping() {
-      const timeout = new AbortController();
       try {
-        await Promise.race([
-          redis.status === 'ready' ? Promise.resolve() : once(redis, 'ready'),
-          delay(5_000, undefined, { signal: timeout.signal }).then(() => Promise.reject(new Error('timed out after 5 s'))),
-        ]);
+        await withTimeout<unknown>(redis.status === 'ready' ? Promise.resolve() : once(redis, 'ready'), 5_000, 'connecting');
         await redis.ping();
       } catch (error) {
         throw new ConnectionError(`cannot reach ${target}: ${oneLine(error)}`, { cause: error });
-      } finally {
-        timeout.abort();
       }
     },
     async close() {

@@ -1,4 +1,11 @@
-import { formatAge } from './view-status.js';
+/** `42s`, `12m`, `3h 05m`, `2d 4h`. */
+export function formatAge(seconds: number): string {
+  const s = Math.round(seconds);
+  if (s < 60) return `${s}s`;
+  if (s < 3_600) return `${Math.floor(s / 60)}m`;
+  if (s < 86_400) return `${Math.floor(s / 3_600)}h ${String(Math.floor((s % 3_600) / 60)).padStart(2, '0')}m`;
+  return `${Math.floor(s / 86_400)}d ${Math.floor((s % 86_400) / 3_600)}h`;
+}
 
 /** `850 ms`, `4.2 s`, `3m`, `1h 05m`. */
 export function formatDuration(ms: number | null): string {

@@ -1,11 +1,11 @@
 import { durationTrend } from './duration-trend.js';
-import { formatBytes, formatCount, formatDuration, formatRelative } from './format.js';
+import { formatAge, formatBytes, formatCount, formatDuration, formatRelative } from './format.js';
 import { html, trusted, type SafeHtml } from './html.js';
 import { PAGE_CSS, PAGE_SCRIPT } from './page-assets.js';
 import type { DurationPoint } from './recent-durations.js';
 import type { RefreshLogEntry } from './refresh-logs.js';
 import type { ViewRefreshStats } from './refresh-stats.js';
-import { formatAge, type ViewStatus } from './view-status.js';
+import type { ViewStatus } from './view-status.js';
 
 /** Everything the freshness page shows, loaded by the route. */
 export interface FreshnessPageModel {

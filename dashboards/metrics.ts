@@ -4,7 +4,7 @@ import type { Catalog } from '../core/catalog.js';
 import type { Queryable } from '../core/db.js';
 import type { Logger } from '../core/logger.js';
 import { readLastSuccessAges, readRefreshLogBuckets, type LastSuccessRow, type RefreshLogBucketRow } from './refresh-log-totals.js';
-import { withTimeout } from './with-timeout.js';
+import { withTimeout } from '../core/with-timeout.js';
 
 /**
  * Refresh metrics are computed on scrape from `mv_refresh_log`, not counted in this process:

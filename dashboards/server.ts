@@ -16,7 +16,7 @@ import { healthRoutes } from './routes/health.js';
 import { pageRoutes } from './routes/page.js';
 import { refreshRoutes } from './routes/refresh.js';
 import { viewRoutes } from './routes/views.js';
-import { withTimeout } from './with-timeout.js';
+import { withTimeout } from '../core/with-timeout.js';
 
 /** Options for {@link createDashboard}. */
 export interface DashboardOptions {

@@ -1,5 +1,6 @@
 import type { Catalog, CatalogView } from '../core/catalog.js';
 import type { Queryable } from '../core/db.js';
+import { formatAge } from './format.js';
 
 /** One view's health: the `mvfleet status --json` / `GET /api/views` contract (design.md). */
 export interface ViewStatus {
@@ -135,13 +136,4 @@ function toStatus(view: CatalogView, row: StatusRow, nextRun: Date | null): View
     last_error: row.last_status === 'failed' ? row.last_error : null,
     alerts,
   };
-}
-
-/** `42s`, `12m`, `3h 05m`, `2d 4h`. */
-export function formatAge(seconds: number): string {
-  const s = Math.round(seconds);
-  if (s < 60) return `${s}s`;
-  if (s < 3_600) return `${Math.floor(s / 60)}m`;
-  if (s < 86_400) return `${Math.floor(s / 3_600)}h ${String(Math.floor((s % 3_600) / 60)).padStart(2, '0')}m`;
-  return `${Math.floor(s / 86_400)}d ${Math.floor((s % 86_400) / 3_600)}h`;
 }

@@ -4,6 +4,7 @@ import type { Queryable } from '../core/db.js';
 import { ConnectionError, MvfleetError, UsageError, oneLine } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { createRedisQueueBackend, type QueueBackend } from '../core/queue-backend.js';
+import { withTimeout } from '../core/with-timeout.js';
 import { JOB_NAMES, parseRefreshJob, refreshJobOptions, type RefreshJobData } from './job-contract.js';
 import { createRefreshQueue } from './refresh-queue.js';
 import { waitForRefresh, type RefreshWaitResult } from './wait-for-refresh.js';
@@ -68,10 +69,6 @@ export function createFleet(options: FleetOptions): Fleet {
   const queue: Queue = createRefreshQueue(backend);
 
   async function enqueue(jobs: { data: RefreshJobData; delayMs: number }[]): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-    });
     try {
       const bulk = jobs.map(({ data, delayMs }) => ({
         name: JOB_NAMES.refresh,
@@ -81,11 +78,9 @@ export function createFleet(options: FleetOptions): Fleet {
       // Several views of one event go in one addBulk (together or not at all); a single view
       // uses add, which BullMQ runs about 1.5× faster than a one-job addBulk.
       const added = bulk.length === 1 ? queue.add(bulk[0]!.name, bulk[0]!.data, bulk[0]!.opts) : queue.addBulk(bulk);
-      await Promise.race([added, timeout]);
+      await withTimeout<unknown>(added, timeoutMs, 'enqueue');
     } catch (error) {
       throw new ConnectionError(`cannot enqueue refresh (${backend.target}): ${oneLine(error)}`, { cause: error });
-    } finally {
-      clearTimeout(timer);
     }
   }
 

@@ -1,9 +1,9 @@
 import { hostname } from 'node:os';
-import { setTimeout as delay } from 'node:timers/promises';
 import { DelayedError, MetricsTime, UnrecoverableError, type Job } from 'bullmq';
 import type { Catalog } from '../core/catalog.js';
 import type { Sql } from '../core/db.js';
 import { oneLine } from '../core/errors.js';
+import { TimeoutError, withTimeout } from '../core/with-timeout.js';
 import type { QueueBackend } from '../core/queue-backend.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { JOB_NAMES, REFRESH_QUEUE, parseRefreshJob } from '../producers/job-contract.js';
@@ -251,22 +251,16 @@ export function createWorker(options: RefreshWorkerOptions): RefreshWorker {
     closing = true;
     clearInterval(sweeper);
     const stopped = worker.close();
-    let timer: NodeJS.Timeout | undefined;
-    const graceOver = new Promise<'grace-over'>((resolve) => {
-      timer = setTimeout(() => resolve('grace-over'), settings.shutdownGraceMs);
-    });
-    const first = await Promise.race([stopped.then(() => 'stopped' as const), graceOver]);
-    clearTimeout(timer);
-    if (first === 'grace-over') {
+    const timedOut = (error: unknown) => {
+      if (error instanceof TimeoutError) return true;
+      throw error;
+    };
+    const graceOver = await withTimeout(stopped, settings.shutdownGraceMs, 'shutdown grace period').then(() => false, timedOut);
+    if (graceOver) {
       const cancelled = await executor.cancelAll('worker shutting down').catch(() => 0);
       logger.warn({ cancelled }, 'shutdown grace period over: cancelled running refreshes');
       // A cancelled refresh ends at once; one stuck elsewhere (network, pool) must not hang the exit.
-      const timer = new AbortController();
-      const gaveUp = await Promise.race([
-        stopped.then(() => false),
-        delay(10_000, true, { signal: timer.signal }).catch(() => false),
-      ]);
-      timer.abort(); // a pending timer would keep the process alive after the worker stopped
+      const gaveUp = await withTimeout(stopped, 10_000, 'stopping after cancellation').then(() => false, timedOut);
       if (gaveUp) {
         logger.error('refreshes did not stop 10 s after cancellation; closing the worker anyway');
         await worker.close(true);

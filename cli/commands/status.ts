@@ -1,12 +1,12 @@
 import { demoCatalog } from '../../schema/catalog.js';
-import { formatAge, readViewStatuses } from '../../dashboards/view-status.js';
+import { readViewStatuses } from '../../dashboards/view-status.js';
 import { parseCommandArgs } from '../args.js';
 import type { Command, CommandContext } from '../command.js';
 import { oneLine } from '../../core/errors.js';
 import { createRefreshQueue } from '../../producers/refresh-queue.js';
 import { nextScheduledRuns } from '../../workers/scheduler.js';
 import { connectDatabase, connectQueueBackend } from '../services.js';
-import { formatBytes } from '../../dashboards/format.js';
+import { formatAge, formatBytes } from '../../dashboards/format.js';
 import { renderTable } from '../table.js';
 
 /**

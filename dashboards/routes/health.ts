@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import type { Queue } from 'bullmq';
 import type { Queryable } from '../../core/db.js';
 import { oneLine } from '../../core/errors.js';
-import { withTimeout } from '../with-timeout.js';
+import { withTimeout } from '../../core/with-timeout.js';
 
 /** What the health routes need. */
 export interface HealthRoutesDeps {

@@ -7,8 +7,9 @@ import { renderFreshnessPage, type FreshnessPageModel } from '../freshness-page.
 import { readRecentDurations } from '../recent-durations.js';
 import { readRefreshLogs } from '../refresh-logs.js';
 import { readRefreshStats } from '../refresh-stats.js';
-import { formatAge, readViewStatuses } from '../view-status.js';
-import { withTimeout } from '../with-timeout.js';
+import { formatAge } from '../format.js';
+import { readViewStatuses } from '../view-status.js';
+import { withTimeout } from '../../core/with-timeout.js';
 
 /** What the freshness page needs. */
 export interface PageRoutesDeps {
