@@ -1,6 +1,15 @@
-import { getMaterializedViewConfig, PgDialect, type PgColumn, type PgMaterializedView } from 'drizzle-orm/pg-core';
+import { is, type SQL } from 'drizzle-orm';
+import {
+  getMaterializedViewConfig,
+  getTableConfig,
+  PgDialect,
+  PgMaterializedView,
+  PgTable,
+  type PgColumn,
+} from 'drizzle-orm/pg-core';
 import type { z } from 'zod';
 import { MvfleetError } from './errors.js';
+import { keySetScope, wholeView, type KeyColumn, type KeyScope } from './key-scope.js';
 
 /**
  * The view catalog: what the engine knows about each materialized view. It is data, read
@@ -43,10 +52,47 @@ export interface EventDefinition {
   payload: z.ZodType<Record<string, unknown>>;
 }
 
+/**
+ * Where a scope key column's value is in an event's payload: the field's name, or the
+ * field and a conversion (e.g. a payment date to the first day of its month).
+ */
+export type KeyField = string | { field: string; convert: (value: unknown) => unknown };
+
+/** A view whose rows can be recomputed for a set of keys (a targeted refresh). */
+export interface KeyedDefinition {
+  /** Columns of the unique key that scope a targeted refresh (e.g. `tournament_id`). */
+  scopeKey: readonly string[];
+  /**
+   * The view's defining query, written once over a {@link KeyScope}: the whole view for full
+   * rebuilds and live lists, a set of keys for targeted refreshes and live key reads. Each
+   * child aggregate should restrict itself with `keys.match(column, expression)` so that
+   * the key-restricted form reads the source tables through their indexes.
+   */
+  query: (keys: KeyScope) => SQL;
+  /**
+   * For the view's events that touch known keys: each scope key column's payload field.
+   * An event listed here must carry them (else it is refused, nothing enqueued); the view's
+   * other events refresh the whole view.
+   */
+  eventKeys: Readonly<Record<string, Readonly<Record<string, KeyField>>>>;
+  /**
+   * A refresh whose dirty keys exceed this share of the view's rows rebuilds the whole view
+   * instead (still without blocking readers).
+   * @defaultValue 0.2
+   */
+  fullRebuildShare?: number;
+}
+
 /** One view as written in a catalog file; optional fields get {@link viewDefaults}. */
 export interface ViewDefinition {
-  /** The Drizzle materialized view (its name is the view's name). */
-  view: PgMaterializedView;
+  /**
+   * Its storage and name: a Drizzle materialized view, or, for a keyed view maintained by
+   * targeted refreshes, a Drizzle table with the same columns (readers cannot tell them
+   * apart). Switching between the two is a drizzle-kit migration.
+   */
+  view: PgMaterializedView | PgTable;
+  /** Makes the view keyed: events record the keys they touch and refreshes recompute only those. */
+  keyed?: KeyedDefinition;
   description: string;
   /** Columns that identify a row; backs the unique index CONCURRENTLY needs. */
   uniqueKey: readonly string[];
@@ -95,6 +141,8 @@ export const alertDefaults = {
   minSuccessRate: 0.95,
 } satisfies AlertPolicy;
 
+export const keyedDefaults = { fullRebuildShare: 0.2 } satisfies Partial<KeyedDefinition>;
+
 export const viewDefaults = {
   freshForMinutes: 15,
   retryBackoffMs: [60_000, 300_000, 900_000],
@@ -103,15 +151,33 @@ export const viewDefaults = {
   coalesceWindowMs: 1_000,
 } satisfies Partial<ViewDefinition>;
 
+/** A keyed view's key machinery, resolved. */
+export interface CatalogKeys {
+  /** Scope key columns with their SQL types, in key order. */
+  scopeKey: readonly KeyColumn[];
+  /** The defining SELECT restricted to a set of keys: `$1 … $n` are arrays, one per scope key column. */
+  keyedSql: string;
+  eventKeys: Readonly<Record<string, Readonly<Record<string, KeyField>>>>;
+  fullRebuildShare: number;
+}
+
+/** How a view's rows are stored: a PostgreSQL MV, or a table mvfleet maintains. */
+export type ViewStorage = 'materialized' | 'table';
+
 /** A catalog view with every default applied and its SQL rendered. */
 export interface CatalogView {
   name: string;
-  view: PgMaterializedView;
+  view: PgMaterializedView | PgTable;
+  storage: ViewStorage;
   description: string;
   /** Column names of the view, in order. */
   columns: readonly string[];
-  /** The defining SELECT, as rendered by Drizzle. */
+  /** The Drizzle columns, in order. */
+  fields: readonly PgColumn[];
+  /** The defining SELECT over the whole view, as rendered by Drizzle. */
   definitionSql: string;
+  /** Null for a view that is always refreshed whole. */
+  keyed: CatalogKeys | null;
   uniqueKey: readonly string[];
   /** The unique key index first, then the declared ones. */
   indexes: readonly IndexSpec[];
@@ -150,13 +216,62 @@ export interface Catalog {
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
 const dialect = new PgDialect();
 
+const render = (query: SQL) => dialect.sqlToQuery(query).sql.trim();
+
+/** Name, columns and defining query of the Drizzle object behind a view. */
+function storageOf(definition: ViewDefinition): { name: string; storage: ViewStorage; fields: PgColumn[]; query: SQL | undefined } {
+  if (is(definition.view, PgMaterializedView)) {
+    const config = getMaterializedViewConfig(definition.view);
+    return { name: config.name, storage: 'materialized', fields: Object.values(config.selectedFields) as PgColumn[], query: config.query };
+  }
+  if (is(definition.view, PgTable)) {
+    const config = getTableConfig(definition.view);
+    return { name: config.name, storage: 'table', fields: config.columns, query: definition.keyed?.query(wholeView) };
+  }
+  throw new MvfleetError('catalog: a view must be a Drizzle pgMaterializedView or pgTable');
+}
+
+/** The name of the view a catalog entry defines. */
+export const viewNameOf = (definition: ViewDefinition): string => storageOf(definition).name;
+
+function resolveKeys(name: string, definition: ViewDefinition, fields: PgColumn[], problems: string[]): CatalogKeys | null {
+  const keyed = definition.keyed;
+  if (!keyed) return null;
+  const scopeKey: KeyColumn[] = [];
+  if (keyed.scopeKey.length === 0) problems.push('keyed.scopeKey must name at least one column');
+  for (const column of keyed.scopeKey) {
+    const field = fields.find((candidate) => candidate.name === column);
+    if (!definition.uniqueKey.includes(column)) problems.push(`keyed.scopeKey column ${column} is not in uniqueKey`);
+    else if (field) scopeKey.push({ name: column, sqlType: field.getSQLType() });
+  }
+  for (const [event, fieldsByColumn] of Object.entries(keyed.eventKeys)) {
+    if (!(definition.events ?? []).includes(event)) problems.push(`keyed.eventKeys: ${event} is not one of the view's events`);
+    const mapped = Object.keys(fieldsByColumn);
+    if (mapped.length !== keyed.scopeKey.length || !keyed.scopeKey.every((column) => mapped.includes(column))) {
+      problems.push(`keyed.eventKeys.${event} must map exactly the scope key columns (${keyed.scopeKey.join(', ')})`);
+    }
+  }
+  const fullRebuildShare = keyed.fullRebuildShare ?? keyedDefaults.fullRebuildShare;
+  if (!(fullRebuildShare >= 0 && fullRebuildShare <= 1)) {
+    problems.push(`keyed.fullRebuildShare must be between 0 and 1 (got ${fullRebuildShare})`);
+  }
+  if (problems.length > 0) return null;
+  let keyedSql = '';
+  try {
+    keyedSql = render(keyed.query(keySetScope(name, scopeKey)));
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+  return { scopeKey, keyedSql, eventKeys: keyed.eventKeys, fullRebuildShare };
+}
+
 function resolveView(definition: ViewDefinition): CatalogView {
-  const config = getMaterializedViewConfig(definition.view);
-  const name = config.name;
+  const { name, storage, fields, query } = storageOf(definition);
   const problems: string[] = [];
   if (!IDENTIFIER.test(name)) problems.push(`name must match ${IDENTIFIER}`);
-  if (!config.query) problems.push('must be defined with .as(sql`...`)');
-  const columns = Object.values(config.selectedFields).map((field) => (field as PgColumn).name);
+  if (storage === 'materialized' && !query) problems.push('must be defined with .as(sql`...`)');
+  if (storage === 'table' && !definition.keyed) problems.push('a table-stored view must be keyed (keyed.query defines it)');
+  const columns = fields.map((field) => field.name);
   const unknownColumns = (list: readonly string[]) => list.filter((column) => !columns.includes(column));
 
   if (definition.uniqueKey.length === 0) problems.push('uniqueKey must name at least one column');
@@ -178,15 +293,23 @@ function resolveView(definition: ViewDefinition): CatalogView {
   if (schedule?.kind === 'cron' && schedule.pattern.trim().split(/\s+/).length !== 5) {
     problems.push(`schedule.pattern must have five fields (got "${schedule.pattern}")`);
   }
+  const keyed = resolveKeys(name, definition, fields, problems);
+  const definitionSql = query ? render(query) : '';
+  if (storage === 'materialized' && definition.keyed && definitionSql !== render(definition.keyed.query(wholeView))) {
+    problems.push('a keyed materialized view must be defined with .as(keyed.query(wholeView))');
+  }
   if (problems.length > 0) throw new MvfleetError(`catalog view ${name}: ${problems.join('; ')}`);
 
   const keyIndex: IndexSpec = { name: `${name.slice(0, 58)}_key`, columns: definition.uniqueKey, unique: true };
   return {
     name,
     view: definition.view,
+    storage,
     description: definition.description,
     columns,
-    definitionSql: dialect.sqlToQuery(config.query!).sql.trim(),
+    fields,
+    definitionSql,
+    keyed,
     uniqueKey: definition.uniqueKey,
     indexes: [keyIndex, ...declared.map((index) => ({ ...index, unique: false }))],
     sources: definition.sources,

@@ -1,5 +1,6 @@
 import type { Catalog, CatalogView, IndexSpec } from '../core/catalog.js';
 import type { Queryable } from '../core/db.js';
+import { MvfleetError } from '../core/errors.js';
 import { quoteIdent } from '../core/identifiers.js';
 
 /** What {@link ensureViews} had to change. Empty lists mean the database already matched. */
@@ -52,16 +53,28 @@ export function createViewSql(view: CatalogView): string {
 
 /**
  * Makes the database match the catalog for what drizzle-kit cannot express: every catalog
- * view exists (recreated from its definition, in dependency order, when a migration dropped
- * it) and carries its unique key index and declared indexes. Run inside the migration
+ * MV exists (recreated from its definition, in dependency order, when a migration dropped
+ * it), every view (MV or table) carries its unique key index and declared indexes, and a
+ * view stored differently from what the catalog says is refused. Run inside the migration
  * transaction; changes nothing when everything is in place.
  */
 export async function ensureViews(sql: Queryable, catalog: Catalog): Promise<EnsureViewsResult> {
   const result: EnsureViewsResult = { createdViews: [], createdIndexes: [], replacedIndexes: [] };
   for (const view of catalog.views) {
-    const [{ exists }] = await sql<[{ exists: boolean }]>`
-      SELECT EXISTS (SELECT 1 FROM pg_matviews WHERE matviewname = ${view.name} AND schemaname = current_schema()) AS exists`;
-    if (!exists) {
+    const [{ kind }] = await sql<[{ kind: string | null }]>`
+      SELECT (SELECT relkind::text FROM pg_class WHERE oid = to_regclass(${quoteIdent(view.name)})) AS kind`;
+    const wanted = view.storage === 'materialized' ? 'm' : 'r';
+    if (kind !== null && kind !== wanted) {
+      const found = kind === 'm' ? 'a materialized view' : kind === 'r' ? 'a table' : `a relation of kind ${kind}`;
+      throw new MvfleetError(
+        `${view.name} is ${found} but the catalog stores it as ${view.storage === 'table' ? 'a table' : 'a materialized view'}: ` +
+          'generate the migration that switches it (npm run db:generate)',
+      );
+    }
+    if (kind === null && view.storage === 'table') {
+      throw new MvfleetError(`table ${view.name} does not exist: generate its migration (npm run db:generate)`);
+    }
+    if (kind === null) {
       await sql.unsafe(createViewSql(view));
       result.createdViews.push(view.name);
     }

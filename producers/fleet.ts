@@ -2,9 +2,11 @@ import type { Queue } from 'bullmq';
 import type { Catalog } from '../core/catalog.js';
 import type { Queryable } from '../core/db.js';
 import { ConnectionError, MvfleetError, UsageError, oneLine } from '../core/errors.js';
+import { eventKey } from '../core/event-keys.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { createRedisQueueBackend, type QueueBackend } from '../core/queue-backend.js';
 import { withTimeout } from '../core/with-timeout.js';
+import { recordDirtyKeys, type DirtyKey } from '../db/dirty-keys.js';
 import { JOB_NAMES, parseRefreshJob, refreshJobOptions, type RefreshJobData } from './job-contract.js';
 import { createRefreshQueue } from './refresh-queue.js';
 import { waitForRefresh, type RefreshWaitResult } from './wait-for-refresh.js';
@@ -18,7 +20,11 @@ export interface FleetOptions {
   prefix?: string;
   /** The fleet's queue backend (core/queue-backend.ts; not closed by the fleet); or pass `redisUrl`. */
   backend?: QueueBackend;
-  /** PostgreSQL access for `waitUntilFresh()` (reads the refresh log). Optional. */
+  /**
+   * PostgreSQL access: events record the keys they touch in keyed views here, so the next
+   * refresh recomputes only those; `waitUntilFresh()` reads the refresh log. Without it,
+   * events refresh keyed views whole.
+   */
   sql?: Queryable;
   /**
    * An `emit` or `refresh` that cannot reach Redis rejects after this long instead of hanging.
@@ -107,14 +113,34 @@ export function createFleet(options: FleetOptions): Fleet {
       throw new UsageError(`invalid payload for ${event}: ${problems.join('; ')}`);
     }
     const views = catalog.viewsForEvent(event);
+    // Every key is read (and refused) before anything is written or enqueued.
+    const keys = views.map((view) => eventKey(view, event, payload));
+    const dirty: DirtyKey[] = options.sql
+      ? views.flatMap((view, i) => (keys[i] ? [{ view: view.name, key: keys[i] }] : []))
+      : [];
+    if (dirty.length > 0) {
+      try {
+        await recordDirtyKeys(options.sql!, event, dirty);
+      } catch (error) {
+        throw new ConnectionError(`cannot record the keys of ${event}: ${oneLine(error)}`, { cause: error });
+      }
+    }
+    // Taken after the keys are committed: a refresh that starts later drains them.
     const requestedAt = new Date();
+    const keyed = new Set(dirty.map((entry) => entry.view));
     await enqueue(
       views.map((view) => ({
-        data: parseRefreshJob({ view: view.name, reason: 'event', triggerDetail: event, requestedAt: requestedAt.toISOString() }),
+        data: parseRefreshJob({
+          view: view.name,
+          reason: 'event',
+          triggerDetail: event,
+          requestedAt: requestedAt.toISOString(),
+          scope: keyed.has(view.name) ? 'keys' : 'view',
+        }),
         delayMs: view.coalesceWindowMs,
       })),
     );
-    logger.debug({ event, views: views.map((v) => v.name) }, 'event enqueued');
+    logger.debug({ event, views: views.map((v) => v.name), keys: dirty.length }, 'event enqueued');
     const cascaded = views.flatMap((view) => catalog.downstreamOf(view.name));
     return handle(requestedAt, [...new Set([...views.map((v) => v.name), ...cascaded.map((v) => v.name)])]);
   }

@@ -36,6 +36,11 @@ export const refreshJobSchema = z.object({
   /** ISO time of the request: the refresh that satisfies it must start after it. */
   requestedAt: z.iso.datetime({ offset: true }),
   mode: z.enum(['auto', 'plain', 'concurrent']).default('auto'),
+  /**
+   * `keys`: an event recorded the keys it touched in `mv_dirty_keys`; the refresh may
+   * recompute just those. `view`: the whole view.
+   */
+  scope: z.enum(['view', 'keys']).default('view'),
   /** Refresh the views built on this one after it succeeds. */
   cascade: z.boolean().default(true),
 });
@@ -64,11 +69,12 @@ export const BACKOFF_TYPE = 'mvfleet-view';
  * coalescing. Requests with the same key share one pending job; while it runs, the latest
  * request is kept and enqueued when it finishes (`keepLastIfActive`), so a request is never
  * dropped in favour of a refresh that may have read the data before the request's write.
- * The default key is the view, suffixed with the mode when it is not `auto`.
+ * The default key is the view, suffixed with the mode when it is not `auto` and with `keys`
+ * for key-scoped requests: a whole-view request must never be absorbed by a targeted one.
  */
 export function refreshJobOptions(
   view: CatalogView,
-  data: Pick<RefreshJobData, 'mode'>,
+  data: Pick<RefreshJobData, 'mode' | 'scope'>,
   options: { delayMs?: number; coalesceKey?: string } = {},
 ): JobsOptions {
   return {
@@ -78,8 +84,13 @@ export function refreshJobOptions(
     removeOnFail: REMOVE_ON_FAIL,
     delay: Math.max(0, options.delayMs ?? 0),
     deduplication: {
-      id: options.coalesceKey ?? (data.mode === 'auto' ? view.name : `${view.name}:${data.mode}`),
+      id: options.coalesceKey ?? defaultCoalesceKey(view.name, data),
       keepLastIfActive: true,
     },
   };
+}
+
+function defaultCoalesceKey(view: string, data: Pick<RefreshJobData, 'mode' | 'scope'>): string {
+  const mode = data.mode === 'auto' ? view : `${view}:${data.mode}`;
+  return data.scope === 'keys' ? `${mode}:keys` : mode;
 }

@@ -2,7 +2,11 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 import { ConfigError } from '../core/errors.js';
 
 /** Where an answer came from. */
-export type ReadSource = 'materialized' | 'live';
+/**
+ * `materialized`: read from the view; `live`: computed now because the view was too old (or
+ * `live: true`); `live_pending`: computed now because the key waits for a targeted refresh.
+ */
+export type ReadSource = 'materialized' | 'live' | 'live_pending';
 
 /** Records one read. */
 export interface ReadMetrics {
@@ -25,7 +29,7 @@ export function createReadMetrics(registry: Registry): ReadMetrics {
   const reads = existing(registry, 'mvfleet_reads_total', Counter) ??
     new Counter({
       name: 'mvfleet_reads_total',
-      help: 'Reads answered by the reader, by view and source (materialized or live).',
+      help: 'Reads answered by the reader, by view and source (materialized, live, or live_pending for keys awaiting a targeted refresh).',
       labelNames: LABELS,
       registers: [registry],
     });

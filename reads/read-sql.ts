@@ -17,14 +17,16 @@ export interface RowQuery {
 }
 
 /**
- * Whether the view holds data, and the start of its last successful refresh (its `as_of`).
- * One lookup on `mv_refresh_log_last_success_idx`; `populated` is null when the view does
- * not exist.
+ * Whether the view holds data (an MV that was refreshed, a table with a complete build), and
+ * the start of its last successful refresh (its `as_of`). One lookup on
+ * `mv_refresh_log_last_success_idx`; `populated` is null when the view does not exist.
  */
 export function freshnessStatement(view: CatalogView): Statement {
   return {
     text: `SELECT
-  (SELECT c.relispopulated FROM pg_class c WHERE c.oid = to_regclass($1)) AS populated,
+  (SELECT CASE c.relkind WHEN 'm' THEN c.relispopulated
+            ELSE EXISTS (SELECT 1 FROM mv_table_state t WHERE t.view_name = $2 AND t.relid = c.oid::bigint) END
+   FROM pg_class c WHERE c.oid = to_regclass($1)) AS populated,
   (SELECT l.started_at FROM mv_refresh_log l
     WHERE l.view_name = $2 AND l.status = 'success'
     ORDER BY l.started_at DESC LIMIT 1) AS as_of`,

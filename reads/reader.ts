@@ -2,6 +2,8 @@ import { Registry } from 'prom-client';
 import type { Catalog, CatalogView } from '../core/catalog.js';
 import type { Queryable } from '../core/db.js';
 import { MvfleetError } from '../core/errors.js';
+import { canonicalKeyValue, type KeyTuple } from '../core/event-keys.js';
+import { isDirty } from '../db/dirty-keys.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { toDeclaredTypes } from './column-values.js';
 import { createFreshnessCache, type FreshnessCache } from './freshness-cache.js';
@@ -47,7 +49,9 @@ export type ViewRow = Record<string, unknown>;
 /** Freshness-aware reads of catalog views. */
 export interface Reader extends AsyncDisposable {
   /**
-   * One row by the view's unique key, or `null` when there is none.
+   * One row by the view's unique key, or `null` when there is none. A key of a keyed view
+   * that an event touched and no refresh has recomputed yet is read live
+   * (`cache.source: 'live_pending'`): the caller sees its own writes.
    * @param key a scalar for a one-column key, else an object with every key column.
    * @throws UnknownNameError / InvalidReadError, before any query, for an unknown view or a bad key.
    */
@@ -93,8 +97,9 @@ export function createReader(options: ReaderOptions): Reader {
   return {
     async get<Row extends ViewRow>(viewName: string, key: RowKey, readOptions: GetOptions = {}) {
       const view = prepare(viewName, readOptions, 'get');
-      const query: RowQuery = { conditions: keyConditions(view, key), sort: [], limit: null };
-      const { rows, cache } = await read<Row>(context, view, query, readOptions);
+      const conditions = keyConditions(view, key);
+      const query: RowQuery = { conditions, sort: [], limit: null };
+      const { rows, cache } = await read<Row>(context, view, query, readOptions, scopeKeyOf(view, conditions));
       return { data: rows[0] ?? null, cache };
     },
     async list<Row extends ViewRow>(viewName: string, filter: RowFilter, readOptions: ListOptions = {}) {
@@ -126,6 +131,7 @@ async function read<Row extends ViewRow>(
   view: CatalogView,
   query: RowQuery,
   options: GetOptions,
+  scopeKey: KeyTuple | null = null,
 ): Promise<{ rows: Row[]; cache: CacheInfo }> {
   const started = performance.now();
   const maxAgeMinutes = options.maxAgeMinutes ?? view.freshForMinutes;
@@ -135,10 +141,14 @@ async function read<Row extends ViewRow>(
     const { populated, asOf } = await context.freshness.get(view);
     const ageMinutes = asOf ? Math.max(0, (context.now().getTime() - asOf.getTime()) / MINUTE_MS) : Infinity;
     if (populated && asOf && ageMinutes <= maxAgeMinutes) {
-      answer = await readMaterialized(context, view, query, asOf, ageMinutes);
+      if (scopeKey && (await isDirty(context.sql, view.name, scopeKey))) {
+        answer = await readLive(context, view, query, 'live_pending');
+      } else {
+        answer = await readMaterialized(context, view, query, asOf, ageMinutes);
+      }
     }
   }
-  answer ??= await readLive(context, view, query);
+  answer ??= await readLive(context, view, query, 'live');
 
   const seconds = (performance.now() - started) / 1000;
   const { source, age_minutes } = answer.cache;
@@ -177,11 +187,25 @@ async function readLive(
   context: ReadContext,
   view: CatalogView,
   query: RowQuery,
+  source: 'live' | 'live_pending',
 ): Promise<{ rows: Record<string, unknown>[]; cache: CacheInfo }> {
   const queriedAt = context.now();
   const statement = liveStatement(context.catalog, view, query);
   const rows = await context.sql.unsafe<Record<string, unknown>[]>(statement.text, statement.params);
-  return { rows, cache: { source: 'live', as_of: queriedAt.toISOString(), age_minutes: 0 } };
+  return { rows, cache: { source, as_of: queriedAt.toISOString(), age_minutes: 0 } };
+}
+
+/** The scope key of a keyed view's row, from its (validated) unique-key conditions; null for other views. */
+function scopeKeyOf(view: CatalogView, conditions: readonly { column: string; value: unknown }[]): KeyTuple | null {
+  if (!view.keyed) return null;
+  const tuple: KeyTuple = [];
+  for (const column of view.keyed.scopeKey) {
+    const condition = conditions.find((candidate) => candidate.column === column.name);
+    const canonical = canonicalKeyValue(column.sqlType, condition?.value);
+    if (!condition || 'expected' in canonical) return null;
+    tuple.push(canonical.value);
+  }
+  return tuple;
 }
 
 function roundMinutes(minutes: number): number {

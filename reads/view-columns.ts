@@ -43,7 +43,7 @@ const cache = new WeakMap<CatalogView, ReadonlyMap<string, ViewColumn>>();
 export function viewColumns(view: CatalogView): ReadonlyMap<string, ViewColumn> {
   let columns = cache.get(view);
   if (!columns) {
-    const fields = Object.values(getMaterializedViewConfig(view.view).selectedFields) as PgColumn[];
+    const fields = view.fields;
     columns = new Map(
       fields.map((field) => [
         field.name,

@@ -1,5 +1,7 @@
-import { createCatalog, type Schedule, type ViewDefinition } from '../core/catalog.js';
+import { createCatalog, type KeyField, type Schedule, type ViewDefinition } from '../core/catalog.js';
 import { demoEvents } from './events.js';
+import { revenueByProjectMonthQuery } from './views/revenue-by-project-month.js';
+import { tournamentAnalyticsQuery } from './views/tournament-analytics-summary.js';
 import {
   budgetConsolidation,
   kpiDashboard,
@@ -19,6 +21,18 @@ const hourlyWithJitter: Schedule = { kind: 'every', everyMs: HOUR, jitterMs: 10 
 /** 02:00 every night in the fleet's time zone (`MVFLEET_TZ`). */
 const nightlyAt2: Schedule = { kind: 'cron', pattern: '0 2 * * *', timeZone: null, jitterMs: 0 };
 
+/** The tournament an event names is the key of the tournament view. */
+const tournamentKey = { tournament_id: 'tournamentId' } as const;
+
+/** A payload date (`YYYY-MM-DD`) as the first day of its month: the `month` key of monthly views. */
+const monthOf = (field: string): KeyField => ({
+  field,
+  convert(value) {
+    if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value)) throw new Error('must be a date YYYY-MM-DD');
+    return `${value.slice(0, 7)}-01`;
+  },
+});
+
 /** Daily views count as stale after 36 h: one missed night is an alert, not an outage. */
 const DAILY_FRESHNESS_MINUTES = 36 * 60;
 
@@ -34,6 +48,16 @@ export const demoViewDefinitions: readonly ViewDefinition[] = [
     freshForMinutes: 15,
     retryBackoffMs: [MINUTE, 5 * MINUTE, 15 * MINUTE],
     events: ['match.completed', 'registration.confirmed', 'prize.paid', 'tournament.finalized'],
+    keyed: {
+      scopeKey: ['tournament_id'],
+      query: tournamentAnalyticsQuery,
+      eventKeys: {
+        'match.completed': tournamentKey,
+        'registration.confirmed': tournamentKey,
+        'prize.paid': tournamentKey,
+        'tournament.finalized': tournamentKey,
+      },
+    },
   },
   {
     view: referensiAhspStats,
@@ -61,6 +85,15 @@ export const demoViewDefinitions: readonly ViewDefinition[] = [
     schedule: nightlyAt2,
     freshForMinutes: DAILY_FRESHNESS_MINUTES,
     events: ['invoice.paid', 'time_entry.approved', 'expense.approved'],
+    keyed: {
+      scopeKey: ['project_id', 'month'],
+      query: revenueByProjectMonthQuery,
+      eventKeys: {
+        'invoice.paid': { project_id: 'projectId', month: monthOf('paidOn') },
+        'time_entry.approved': { project_id: 'projectId', month: monthOf('entryDate') },
+        'expense.approved': { project_id: 'projectId', month: monthOf('incurredOn') },
+      },
+    },
   },
   {
     view: utilizationByUserWeek,

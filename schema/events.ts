@@ -3,7 +3,8 @@ import type { EventDefinition } from '../core/catalog.js';
 
 /**
  * Application events of the demo domain. Which views each one refreshes is declared on
- * the views (schema/catalog.ts); here is only what an event must carry.
+ * the views (schema/catalog.ts); here is only what an event must carry. The fields keyed
+ * views take their keys from (tournament, project and date) are required.
  */
 const id = z.number().int().positive();
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD');
@@ -31,15 +32,15 @@ export const demoEvents = {
   },
   'invoice.paid': {
     description: 'An invoice was paid.',
-    payload: z.object({ firmId: id, projectId: id.optional(), invoiceId: id.optional(), paidOn: isoDate.optional() }),
+    payload: z.object({ firmId: id, projectId: id, paidOn: isoDate, invoiceId: id.optional() }),
   },
   'time_entry.approved': {
     description: 'A time entry was approved.',
-    payload: z.object({ firmId: id, projectId: id.optional(), userId: id.optional(), entryDate: isoDate.optional() }),
+    payload: z.object({ firmId: id, projectId: id, entryDate: isoDate, userId: id.optional() }),
   },
   'expense.approved': {
     description: 'An expense was approved.',
-    payload: z.object({ firmId: id, projectId: id.optional(), expenseId: id.optional() }),
+    payload: z.object({ firmId: id, projectId: id, incurredOn: isoDate, expenseId: id.optional() }),
   },
   'budget_version.status_changed': {
     description: 'A budget version moved between working, submitted, approved and superseded.',

@@ -7,6 +7,7 @@ export * from './domain/ahsp.js';
 export * from './domain/finance.js';
 export * from './domain/budget.js';
 export * from './refresh-log.js';
+export * from './keyed-state.js';
 export { tournamentAnalyticsSummary } from './views/tournament-analytics-summary.js';
 export { referensiAhspStats } from './views/referensi-ahsp-stats.js';
 export { revenueByProjectMonth } from './views/revenue-by-project-month.js';

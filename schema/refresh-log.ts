@@ -4,10 +4,13 @@ import { bigint, check, index, integer, pgTable, text, timestamp } from 'drizzle
 export const REFRESH_STATUSES = ['running', 'success', 'failed', 'skipped'] as const;
 export const REFRESH_MODES = ['concurrent', 'plain'] as const;
 export const REFRESH_REASONS = ['schedule', 'event', 'manual', 'api', 'cascade'] as const;
+/** `targeted`: only the dirty keys' rows were recomputed; `full`: the whole view. */
+export const REFRESH_STRATEGIES = ['targeted', 'full'] as const;
 
 export type RefreshStatus = (typeof REFRESH_STATUSES)[number];
 export type RefreshMode = (typeof REFRESH_MODES)[number];
 export type RefreshReason = (typeof REFRESH_REASONS)[number];
+export type RefreshStrategy = (typeof REFRESH_STRATEGIES)[number];
 
 const inList = (values: readonly string[]) => sql.raw(values.map((v) => `'${v}'`).join(', '));
 
@@ -41,6 +44,15 @@ export const mvRefreshLog = pgTable(
     errorCode: text('error_code'),
     /** PostgreSQL backend running the refresh; lets a sweeper close rows of dead workers. */
     backendPid: integer('backend_pid'),
+    /** Null until decided, and for a skipped attempt. */
+    strategy: text('strategy', { enum: REFRESH_STRATEGIES }),
+    /** Keyed views: the dirty keys this refresh drained (recomputed, or covered by a full rebuild). */
+    keysRefreshed: integer('keys_refreshed'),
+    /**
+     * Full rebuild of a table-stored view: rows it added, removed or changed outside the keys
+     * events announced. Non-zero means some change reached the sources without its event.
+     */
+    rowsCorrected: bigint('rows_corrected', { mode: 'number' }),
   },
   (t) => [
     index('mv_refresh_log_view_started_idx').on(t.viewName, t.startedAt.desc()),
@@ -52,5 +64,6 @@ export const mvRefreshLog = pgTable(
     check('mv_refresh_log_status_check', sql`${t.status} in (${inList(REFRESH_STATUSES)})`),
     check('mv_refresh_log_mode_check', sql`${t.mode} in (${inList(REFRESH_MODES)})`),
     check('mv_refresh_log_reason_check', sql`${t.reason} in (${inList(REFRESH_REASONS)})`),
+    check('mv_refresh_log_strategy_check', sql`${t.strategy} in (${inList(REFRESH_STRATEGIES)})`),
   ],
 );

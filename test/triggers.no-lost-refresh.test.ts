@@ -35,16 +35,17 @@ const writes: Record<string, Write> = {
     const paidOn = `2026-${String(1 + pick(10)).padStart(2, '0')}-15`;
     await sql`INSERT INTO invoices (project_id, invoice_number, status, issued_on, total_amount, paid_amount, paid_on)
               VALUES (${project.id}, ${`P-${pick(1e9)}`}, 'paid', ${paidOn}, 500, ${100 + pick(900)}, ${paidOn})`;
-    return fleet.invoicePaid({ firmId: project.firm_id, projectId: project.id });
+    return fleet.invoicePaid({ firmId: project.firm_id, projectId: project.id, paidOn });
   },
   'time_entry.approved': async (sql, fleet, pick) => {
     const [entry] = await sql<[{ project_id: number; user_id: number; firm_id: number }]>`
       SELECT p.id AS project_id, u.id AS user_id, p.firm_id FROM projects p JOIN users u ON u.firm_id = p.firm_id
       ORDER BY p.id, u.id OFFSET ${pick(40)} LIMIT 1`;
+    const entryDate = `2026-0${1 + pick(9)}-1${pick(9)}`;
     await sql`INSERT INTO time_entries (project_id, user_id, task_id, entry_date, hours, hourly_rate, is_billable, status, approved_at)
-              VALUES (${entry.project_id}, ${entry.user_id}, ${pick(20)}, ${`2026-0${1 + pick(9)}-1${pick(9)}`},
+              VALUES (${entry.project_id}, ${entry.user_id}, ${pick(20)}, ${entryDate},
                       ${1 + pick(7)}, 85, ${pick(3) > 0}, 'approved', now())`;
-    return fleet.timeEntryApproved({ firmId: entry.firm_id });
+    return fleet.timeEntryApproved({ firmId: entry.firm_id, projectId: entry.project_id, entryDate });
   },
   'import.finished': async (sql, fleet, pick) => {
     const [ahsp] = await sql<[{ id: number }]>`

@@ -3,14 +3,14 @@ import type { Catalog, CatalogView } from '../core/catalog.js';
 import type { Sql } from '../core/db.js';
 import { oneLine } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
-import type { RefreshMode, RefreshReason } from '../schema/refresh-log.js';
+import type { RefreshMode, RefreshReason, RefreshStrategy } from '../schema/refresh-log.js';
 import { PermanentRefreshError, RefreshFailedError, isPermanentSqlState } from './refresh-errors.js';
 import { insertSkipped, markFailed, markSuccess, startAttempt, type AttemptIdentity } from './refresh-log-store.js';
-import { beginRefresh, countRows, refreshStatement, type RefreshStart } from './refresh-sql.js';
+import { beginRefresh } from './refresh-sql.js';
+import { applyRefresh, type ModePreference, type RefreshScope } from './refresh-strategy.js';
 import { probeLockWait } from './lock-wait-probe.js';
 
-/** How to refresh: `auto` picks CONCURRENTLY when the view allows it. */
-export type ModePreference = 'auto' | 'plain' | 'concurrent';
+export type { ModePreference, RefreshScope } from './refresh-strategy.js';
 
 /** One request to refresh one view. */
 export interface RefreshRequest {
@@ -28,6 +28,12 @@ export interface RefreshRequest {
   attempt?: number;
   /** @defaultValue 'auto' */
   mode?: ModePreference;
+  /**
+   * `keys`: recompute only the keys events recorded as dirty, when the view is stored as a
+   * table and they are few enough; otherwise, and for `view`, the whole view.
+   * @defaultValue 'view'
+   */
+  scope?: RefreshScope;
 }
 
 export type RefreshOutcome =
@@ -36,6 +42,11 @@ export type RefreshOutcome =
       logId: number;
       view: string;
       mode: RefreshMode;
+      strategy: RefreshStrategy;
+      /** Keyed views: dirty keys drained; null otherwise. */
+      keysRefreshed: number | null;
+      /** Full rebuilds of tables: rows changed outside the announced keys; null otherwise. */
+      rowsCorrected: number | null;
       /** The refresh's `as_of`. */
       startedAt: Date;
       durationMs: number;
@@ -95,17 +106,7 @@ function sqlStateOf(error: unknown): string | null {
   return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : null;
 }
 
-function chooseMode(view: CatalogView, state: RefreshStart, preference: ModePreference) {
-  if (preference === 'plain') return 'plain' as const;
-  const concurrentPossible = state.populated && state.hasUsableUniqueIndex;
-  if (preference === 'concurrent' && !concurrentPossible) {
-    const why = state.populated ? 'it has no usable unique index (run mvfleet migrate)' : 'it is not populated yet';
-    throw new PermanentRefreshError(`cannot refresh ${view.name} concurrently: ${why}`, '55000', null);
-  }
-  return concurrentPossible ? ('concurrent' as const) : ('plain' as const);
-}
-
-/** Creates the executor that runs `REFRESH MATERIALIZED VIEW` for catalog views. */
+/** Creates the executor that refreshes catalog views (REFRESH MATERIALIZED VIEW, or targeted and full rebuilds of tables). */
 export function createRefreshExecutor(options: RefreshExecutorOptions): RefreshExecutor {
   const { sql, catalog } = options;
   const workerId = options.workerId ?? null;
@@ -139,7 +140,7 @@ export function createRefreshExecutor(options: RefreshExecutorOptions): RefreshE
     let registered = false;
     try {
       const outcome = await sql.begin(async (tx) => {
-        const start = await beginRefresh(tx, view.name, view);
+        const start = await beginRefresh(tx, view.name, view, request.scope ?? 'view');
         if (!start.acquired) return { status: 'busy', view: view.name } as const;
         const { requestedAt } = identity;
         const coveredBy = start.coveredBy;
@@ -155,38 +156,45 @@ export function createRefreshExecutor(options: RefreshExecutorOptions): RefreshE
         registered = true;
 
         if (!start.exists) {
-          throw new PermanentRefreshError(`materialized view ${view.name} does not exist (run mvfleet migrate)`, '42P01', logId);
+          throw new PermanentRefreshError(`view ${view.name} does not exist (run mvfleet migrate)`, '42P01', logId);
         }
-        mode = chooseMode(view, start, request.mode ?? 'auto');
-        emitter.emit('refresh:start', { view: view.name, logId, mode, request });
-        // started_at was taken after the fence and before REFRESH takes its snapshot, so as_of
-        // never claims more than the view holds; lock waits count in lock_wait_ms and the duration.
+        // started_at was taken after the fence and before the refresh takes its snapshot (and
+        // drains its dirty keys), so as_of never claims more than the view holds; lock waits
+        // count in lock_wait_ms and the duration.
         const { startedAt } = attempt;
         const probe = probeLockWait(sql, pid);
+        let applied;
         try {
-          await tx.unsafe(refreshStatement(view.name, mode));
+          applied = await applyRefresh(
+            tx,
+            view,
+            start,
+            { scope: request.scope ?? 'view', mode: request.mode ?? 'auto' },
+            (decided) => {
+              mode = decided;
+              emitter.emit('refresh:start', { view: view.name, logId: attempt.id, mode: decided, request });
+            },
+          );
         } finally {
           lockWaitMs = await probe.stop();
         }
-        const rowsAfter = await countRows(tx, view.name);
-        await markSuccess(tx, logId, { mode, startedAt, lockWaitMs: lockWaitMs ?? 0, rowsAfter });
-        const durationMs = Date.now() - startedAt.getTime();
+        const result = { ...applied, startedAt, lockWaitMs: lockWaitMs ?? 0 };
+        await markSuccess(tx, attempt.id, result);
         return {
           status: 'success',
-          logId,
+          logId: attempt.id,
           view: view.name,
-          mode,
-          startedAt,
-          durationMs,
-          lockWaitMs: lockWaitMs ?? 0,
-          rowsAfter,
+          ...result,
+          durationMs: Date.now() - startedAt.getTime(),
         } as const;
       });
       if (outcome.status === 'success') {
+        const { mode: done, strategy, keysRefreshed, rowsCorrected, durationMs, lockWaitMs: waited, rowsAfter } = outcome;
         log.info(
-          { mode: outcome.mode, durationMs: outcome.durationMs, lockWaitMs: outcome.lockWaitMs, rows: outcome.rowsAfter },
+          { mode: done, strategy, keysRefreshed, rowsCorrected, durationMs, lockWaitMs: waited, rows: rowsAfter },
           'refresh succeeded',
         );
+        if (rowsCorrected) log.warn({ rowsCorrected }, 'full rebuild corrected rows that no event announced');
         emitter.emit('refresh:success', { ...outcome, request });
       } else if (outcome.status === 'skipped') {
         log.debug({ coveredBy: outcome.coveredBy }, 'refresh skipped: request already covered');

@@ -1,5 +1,5 @@
 import type { Queryable } from '../core/db.js';
-import type { RefreshMode, RefreshReason } from '../schema/refresh-log.js';
+import type { RefreshMode, RefreshReason, RefreshStrategy } from '../schema/refresh-log.js';
 
 /** Writes of `mv_refresh_log`, one function per statement. */
 
@@ -67,11 +67,20 @@ export async function insertSkipped(sql: Queryable, attempt: AttemptIdentity, me
 export async function markSuccess(
   tx: Queryable,
   id: number,
-  result: { mode: RefreshMode; startedAt: Date; lockWaitMs: number; rowsAfter: number },
+  result: {
+    mode: RefreshMode;
+    strategy: RefreshStrategy;
+    keysRefreshed: number | null;
+    rowsCorrected: number | null;
+    startedAt: Date;
+    lockWaitMs: number;
+    rowsAfter: number;
+  },
 ): Promise<void> {
   await tx`
     UPDATE mv_refresh_log
     SET status = 'success', mode = ${result.mode}, started_at = ${result.startedAt},
+        strategy = ${result.strategy}, keys_refreshed = ${result.keysRefreshed}, rows_corrected = ${result.rowsCorrected},
         finished_at = clock_timestamp(),
         duration_ms = round(extract(epoch FROM clock_timestamp() - ${result.startedAt}::timestamptz) * 1000)::int,
         lock_wait_ms = ${result.lockWaitMs}, rows_after = ${result.rowsAfter}, backend_pid = NULL

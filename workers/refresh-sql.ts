@@ -15,9 +15,18 @@ export interface RefreshStart {
   acquired: boolean;
   /** PostgreSQL backend of the refresh transaction (for cancellation and orphan detection). */
   pid: number;
-  /** Start of the view's last successful refresh (read under the fence), or null. */
+  /**
+   * Start of the view's last successful refresh that satisfies a request of this scope (read
+   * under the fence), or null: any refresh for `keys`, only a whole-view one for `view` (a
+   * schedule's full rebuild is what catches changes whose event never came).
+   */
   coveredBy: Date | null;
+  /** Rows after the view's last successful refresh, or null. */
+  lastRows: number | null;
+  /** How the view is stored now, or null when it does not exist. */
+  storage: 'materialized' | 'table' | null;
   exists: boolean;
+  /** An MV that was refreshed, or a table that holds a complete build (`mv_table_state`). */
   populated: boolean;
   /** A valid, non-partial unique index on plain columns: what CONCURRENTLY requires. */
   hasUsableUniqueIndex: boolean;
@@ -37,21 +46,33 @@ export async function beginRefresh(
   tx: Queryable,
   view: string,
   limits: { lockTimeoutMs: number; statementTimeoutMs: number },
+  scope: 'view' | 'keys' = 'view',
 ): Promise<RefreshStart> {
   const [row] = await tx<
-    [{ acquired: boolean; pid: number; covered_by: Date | null; exists: boolean; populated: boolean | null; has_unique: boolean }]
+    [
+      {
+        acquired: boolean;
+        pid: number;
+        covered_by: Date | null;
+        last_rows: number | null;
+        kind: string | null;
+        populated: boolean | null;
+        has_unique: boolean;
+      },
+    ]
   >`
     SELECT f.acquired,
            pg_backend_pid() AS pid,
-           CASE WHEN f.acquired THEN (
-             SELECT started_at FROM mv_refresh_log
-             WHERE view_name = ${view} AND status = 'success' ORDER BY started_at DESC LIMIT 1
-           ) END AS covered_by,
-           m.matviewname IS NOT NULL AS exists,
-           m.ispopulated AS populated,
+           CASE WHEN ${scope} = 'keys' THEN s.started_at ELSE w.started_at END AS covered_by,
+           s.rows_after::float8 AS last_rows,
+           c.relkind::text AS kind,
+           CASE c.relkind
+             WHEN 'm' THEN c.relispopulated
+             WHEN 'r' THEN EXISTS (SELECT 1 FROM mv_table_state t WHERE t.view_name = ${view} AND t.relid = c.oid::bigint)
+           END AS populated,
            EXISTS (
              SELECT 1 FROM pg_index ix
-             WHERE ix.indrelid = to_regclass(${quoteIdent(view)})
+             WHERE ix.indrelid = c.oid
                AND ix.indisunique AND ix.indisvalid AND ix.indpred IS NULL AND ix.indexprs IS NULL
            ) AS has_unique,
            set_config('lock_timeout', ${`${limits.lockTimeoutMs}ms`}, true),
@@ -59,12 +80,24 @@ export async function beginRefresh(
            set_config('client_connection_check_interval', '1s', true),
            set_config('idle_in_transaction_session_timeout', '60s', true)
     FROM (SELECT pg_try_advisory_xact_lock(${FENCE_NAMESPACE}, hashtext(${view})) AS acquired) f
-    LEFT JOIN pg_matviews m ON m.matviewname = ${view} AND m.schemaname = current_schema()`;
+    LEFT JOIN LATERAL (
+      SELECT started_at, rows_after FROM mv_refresh_log
+      WHERE f.acquired AND view_name = ${view} AND status = 'success' ORDER BY started_at DESC LIMIT 1
+    ) s ON true
+    LEFT JOIN LATERAL (
+      SELECT started_at FROM mv_refresh_log
+      WHERE f.acquired AND view_name = ${view} AND status = 'success' AND strategy IS DISTINCT FROM 'targeted'
+      ORDER BY started_at DESC LIMIT 1
+    ) w ON true
+    LEFT JOIN pg_class c ON c.oid = to_regclass(${quoteIdent(view)}) AND c.relkind IN ('m', 'r')`;
+  const storage = row.kind === 'm' ? 'materialized' : row.kind === 'r' ? 'table' : null;
   return {
     acquired: row.acquired,
     pid: row.pid,
     coveredBy: row.covered_by,
-    exists: row.exists,
+    lastRows: row.last_rows,
+    storage,
+    exists: storage !== null,
     populated: row.populated ?? false,
     hasUsableUniqueIndex: row.has_unique,
   };

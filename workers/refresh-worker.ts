@@ -151,6 +151,7 @@ export function createWorker(options: RefreshWorkerOptions): RefreshWorker {
         jobId: job.id ?? null,
         attempt: job.attemptsMade + 1,
         mode: data.mode,
+        scope: data.scope,
       });
     } catch (error) {
       if (error instanceof PermanentRefreshError) throw new UnrecoverableError(error.message);

@@ -41,13 +41,13 @@ const steps: Step[] = [
     return `invoice ${invoice.id} paid`;
   },
   async (sql, fleet) => {
-    const [entry] = await sql<{ id: number; firm_id: number }[]>`
+    const [entry] = await sql<{ id: number; firm_id: number; project_id: number; entry_date: string }[]>`
       UPDATE time_entries t SET status = 'approved', approved_at = now()
       FROM projects p
       WHERE t.id = (SELECT id FROM time_entries WHERE status = 'submitted' ORDER BY random() LIMIT 1) AND p.id = t.project_id
-      RETURNING t.id, p.firm_id`;
+      RETURNING t.id, p.firm_id, t.project_id, t.entry_date::text`;
     if (!entry) return 'no submitted time entry left';
-    await fleet.timeEntryApproved({ firmId: entry.firm_id });
+    await fleet.timeEntryApproved({ firmId: entry.firm_id, projectId: entry.project_id, entryDate: entry.entry_date });
     return `time entry ${entry.id} approved`;
   },
   async (sql, fleet) => {

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
-import { integer, numeric, pgMaterializedView, text, timestamp } from 'drizzle-orm/pg-core';
+import { integer, numeric, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import type { KeyScope } from '../../core/key-scope.js';
 
 /**
  * Per-tournament analytics (source document 000). Each child table is aggregated per
@@ -9,8 +10,13 @@ import { integer, numeric, pgMaterializedView, text, timestamp } from 'drizzle-o
  * There is no `last_refresh_at = now()` column: the refresh log holds `as_of`, and a
  * column that changes on every row would make each CONCURRENTLY refresh rewrite the
  * whole view instead of only the rows that changed.
+ *
+ * A keyed view, stored as a table that targeted refreshes maintain per tournament. To store
+ * it as a PostgreSQL MV instead, declare
+ * `pgMaterializedView('tournament_analytics_summary', tournamentAnalyticsColumns()).withNoData().as(tournamentAnalyticsQuery(wholeView))`
+ * and generate a migration.
  */
-export const tournamentAnalyticsSummary = pgMaterializedView('tournament_analytics_summary', {
+export const tournamentAnalyticsColumns = () => ({
   tournamentId: integer('tournament_id').notNull(),
   tournamentStatus: text('tournament_status').notNull(),
   totalParticipants: integer('total_participants').notNull(),
@@ -26,9 +32,14 @@ export const tournamentAnalyticsSummary = pgMaterializedView('tournament_analyti
   payoutCount: integer('payout_count').notNull(),
   startedAt: timestamp('started_at', { withTimezone: true }),
   concludedAt: timestamp('concluded_at', { withTimezone: true }),
-})
-  .withNoData()
-  .as(sql`
+});
+
+/**
+ * The one definition: whole (full rebuilds, live lists) or restricted to a set of tournaments
+ * (targeted refreshes, live key reads), where each child aggregate reads only those
+ * tournaments' rows through its `(tournament_id, …)` index.
+ */
+export const tournamentAnalyticsQuery = (keys: KeyScope) => sql`
 SELECT
   t.id AS tournament_id,
   t.status AS tournament_status,
@@ -52,6 +63,7 @@ LEFT JOIN (
     count(*) FILTER (WHERE status = 'confirmed') AS total_participants,
     count(*) FILTER (WHERE status = 'confirmed' AND checked_in) AS checked_in_count
   FROM registrations
+  WHERE ${keys.match('tournament_id', sql`tournament_id`)}
   GROUP BY tournament_id
 ) r ON r.tournament_id = t.id
 LEFT JOIN (
@@ -65,6 +77,7 @@ LEFT JOIN (
       4
     ) AS avg_match_duration_minutes
   FROM matches
+  WHERE ${keys.match('tournament_id', sql`tournament_id`)}
   GROUP BY tournament_id
 ) m ON m.tournament_id = t.id
 LEFT JOIN (
@@ -73,6 +86,10 @@ LEFT JOIN (
     sum(amount) FILTER (WHERE status = 'completed') AS prizes_distributed,
     count(*) FILTER (WHERE status = 'completed') AS payout_count
   FROM prize_transactions
+  WHERE ${keys.match('tournament_id', sql`tournament_id`)}
   GROUP BY tournament_id
 ) p ON p.tournament_id = t.id
-`);
+WHERE ${keys.match('tournament_id', sql`t.id`)}
+`;
+
+export const tournamentAnalyticsSummary = pgTable('tournament_analytics_summary', tournamentAnalyticsColumns());

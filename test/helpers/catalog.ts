@@ -1,5 +1,4 @@
-import { getMaterializedViewConfig } from 'drizzle-orm/pg-core';
-import { createCatalog, type Catalog, type ViewDefinition } from '../../core/catalog.js';
+import { createCatalog, viewNameOf, type Catalog, type ViewDefinition } from '../../core/catalog.js';
 import { demoViewDefinitions } from '../../schema/catalog.js';
 import { demoEvents } from '../../schema/events.js';
 
@@ -9,7 +8,7 @@ export type ViewOverrides = Record<string, Partial<Omit<ViewDefinition, 'view'>>
 /** The demo catalog with some views' policies replaced. */
 export function demoCatalogWith(overrides: ViewOverrides): Catalog {
   const views = demoViewDefinitions.map((definition) => {
-    const name = getMaterializedViewConfig(definition.view).name;
+    const name = viewNameOf(definition);
     return { ...definition, ...(overrides[name] ?? {}) };
   });
   return createCatalog({ events: demoEvents, views });

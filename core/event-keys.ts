@@ -1,0 +1,68 @@
+import type { CatalogView, KeyField } from './catalog.js';
+import { UsageError } from './errors.js';
+
+/**
+ * A scope key's values in scope-key order, in a canonical form (integers as numbers, dates
+ * as `YYYY-MM-DD`, everything else as text) so that the same key is the same JSON wherever
+ * it was recorded: `mv_dirty_keys.key` is this tuple as jsonb.
+ */
+export type KeyTuple = (string | number)[];
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * Converts one key value to its canonical form for a column of `sqlType`, or returns a
+ * description of what was expected.
+ */
+export function canonicalKeyValue(sqlType: string, value: unknown): { value: string | number } | { expected: string } {
+  if (/^(smallint|integer|bigint)$/.test(sqlType)) {
+    return typeof value === 'number' && Number.isSafeInteger(value) ? { value } : { expected: 'an integer' };
+  }
+  if (sqlType === 'date') {
+    if (typeof value === 'string' && DATE.test(value) && !Number.isNaN(Date.parse(value))) return { value };
+    if (value instanceof Date && !Number.isNaN(value.getTime())) return { value: value.toISOString().slice(0, 10) };
+    return { expected: 'a date YYYY-MM-DD' };
+  }
+  if (typeof value === 'string' || typeof value === 'number') return { value: String(value) };
+  return { expected: 'a string' };
+}
+
+function describe(value: unknown): string {
+  return value === undefined ? 'nothing' : JSON.stringify(value) ?? String(value);
+}
+
+/**
+ * The key of `view` that `event` touches, read from its payload; `null` when the view is not
+ * keyed or the event refreshes the whole view.
+ * @throws UsageError naming the missing or malformed payload field.
+ */
+export function eventKey(view: CatalogView, event: string, payload: Readonly<Record<string, unknown>>): KeyTuple | null {
+  const fields = view.keyed?.eventKeys[event];
+  if (!view.keyed || !fields) return null;
+  return view.keyed.scopeKey.map((column) => {
+    const spec: KeyField = fields[column.name]!;
+    const field = typeof spec === 'string' ? spec : spec.field;
+    const raw = payload[field];
+    if (raw === undefined || raw === null) {
+      throw new UsageError(`invalid payload for ${event}: ${field} is required (${view.name} is refreshed by its ${column.name})`);
+    }
+    let converted: unknown = raw;
+    if (typeof spec !== 'string') {
+      try {
+        converted = spec.convert(raw);
+      } catch (error) {
+        throw new UsageError(`invalid payload for ${event}: ${field} ${(error as Error).message}`, { cause: error });
+      }
+    }
+    const canonical = canonicalKeyValue(column.sqlType, converted);
+    if ('expected' in canonical) {
+      throw new UsageError(`invalid payload for ${event}: ${field} must be ${canonical.expected} (got ${describe(raw)})`);
+    }
+    return canonical.value;
+  });
+}
+
+/** Key tuples as one array per scope key column: the parameters of `CatalogKeys.keyedSql`. */
+export function keyColumnsOf(view: CatalogView, keys: readonly KeyTuple[]): (string | number)[][] {
+  return view.keyed!.scopeKey.map((_, index) => keys.map((key) => key[index]!));
+}

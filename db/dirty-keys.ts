@@ -1,0 +1,29 @@
+import type { Queryable } from '../core/db.js';
+import type { KeyTuple } from '../core/event-keys.js';
+
+/** One key an event touched in one keyed view. */
+export interface DirtyKey {
+  view: string;
+  key: KeyTuple;
+}
+
+/**
+ * Appends the keys an event touched to `mv_dirty_keys`, all in one statement (all or none).
+ * Appends, not upserts: an upsert would wait on a key row that a refresh in flight is
+ * draining; duplicates collapse when the refresh drains them.
+ */
+export async function recordDirtyKeys(sql: Queryable, event: string, keys: readonly DirtyKey[]): Promise<void> {
+  if (keys.length === 0) return;
+  const views = keys.map((entry) => entry.view);
+  const json = keys.map((entry) => JSON.stringify(entry.key));
+  await sql`
+    INSERT INTO mv_dirty_keys (view_name, key, event)
+    SELECT view_name, key::jsonb, ${event} FROM unnest(${views}::text[], ${json}::text[]) AS k(view_name, key)`;
+}
+
+/** Whether a key of a view waits for a targeted refresh (reads serve such keys live). */
+export async function isDirty(sql: Queryable, view: string, key: KeyTuple): Promise<boolean> {
+  const [row] = await sql<[{ dirty: boolean }]>`
+    SELECT EXISTS (SELECT 1 FROM mv_dirty_keys WHERE view_name = ${view} AND key = ${JSON.stringify(key)}::jsonb) AS dirty`;
+  return row.dirty;
+}

@@ -1,0 +1,128 @@
+import type { CatalogView } from '../core/catalog.js';
+import type { Queryable } from '../core/db.js';
+import { keyColumnsOf, type KeyTuple } from '../core/event-keys.js';
+import { quoteIdent } from '../core/identifiers.js';
+
+/**
+ * The SQL of keyed views: draining dirty keys, recomputing a set of keys in a table-stored
+ * view, and rebuilding such a table without blocking its readers. Every statement runs in
+ * the refresh transaction, under the view's fence. Identifiers come from the catalog and are
+ * quoted; keys travel as array parameters, one per scope key column (`$1`, `$2`, …).
+ */
+
+const columnList = (view: CatalogView, alias?: string) =>
+  view.columns.map((column) => (alias ? `${alias}.${quoteIdent(column)}` : quoteIdent(column))).join(', ');
+
+/** The distinct keys passed as parameters, as a relation with the scope key's column names. */
+export function keyRelation(view: CatalogView): string {
+  const scope = view.keyed!.scopeKey;
+  const arrays = scope.map((column, index) => `$${index + 1}::${column.sqlType}[]`).join(', ');
+  return `(SELECT DISTINCT * FROM unnest(${arrays}) AS k(${scope.map((column) => quoteIdent(column.name)).join(', ')}))`;
+}
+
+/** `(alias.k1, alias.k2) IN <the keys>`: rows of the key set. */
+export function inKeys(view: CatalogView, alias: string): string {
+  const scope = view.keyed!.scopeKey.map((column) => `${alias}.${quoteIdent(column.name)}`);
+  return `(${scope.join(', ')}) IN ${keyRelation(view)}`;
+}
+
+/**
+ * Deletes the view's dirty keys that this statement can see and returns them, distinct.
+ * Keys recorded after the statement's snapshot stay for the next refresh; a refresh that
+ * rolls back puts its keys back. Producers only append rows, so they never wait on this.
+ */
+export async function drainDirtyKeys(tx: Queryable, view: string): Promise<KeyTuple[]> {
+  const rows = await tx<{ key: KeyTuple }[]>`
+    WITH drained AS (DELETE FROM mv_dirty_keys WHERE view_name = ${view} RETURNING key)
+    SELECT DISTINCT key FROM drained`;
+  return rows.map((row) => row.key);
+}
+
+/**
+ * A targeted refresh: deletes the keys' rows and inserts their recomputed rows from the
+ * key-restricted definition (a key gone from the sources simply has no row any more). In the
+ * refresh transaction, so readers see every key either before or after, never missing.
+ */
+export async function recomputeKeys(
+  tx: Queryable,
+  view: CatalogView,
+  keys: readonly KeyTuple[],
+): Promise<{ deleted: number; inserted: number }> {
+  const params = keyColumnsOf(view, keys);
+  const target = quoteIdent(view.name);
+  const deleted = await tx.unsafe(`DELETE FROM ${target} AS v WHERE ${inKeys(view, 'v')}`, params);
+  const inserted = await tx.unsafe(
+    `INSERT INTO ${target} (${columnList(view)})
+     SELECT ${columnList(view, 'd')} FROM (${view.keyed!.keyedSql}) AS d WHERE ${inKeys(view, 'd')}`,
+    params,
+  );
+  return { deleted: deleted.count, inserted: inserted.count };
+}
+
+/**
+ * A full rebuild of a table-stored view that never blocks readers: the definition is
+ * computed into a temporary table, then only rows that differ are deleted and inserted (as
+ * REFRESH … CONCURRENTLY does for an MV). Rows changed outside the `announced` keys (the
+ * dirty keys this refresh drained) are counted: they are changes whose event never came.
+ */
+export async function rebuildTable(
+  tx: Queryable,
+  view: CatalogView,
+  announced: readonly KeyTuple[],
+): Promise<{ rowsAfter: number; rowsCorrected: number }> {
+  const target = quoteIdent(view.name);
+  const unique = view.uniqueKey.map(quoteIdent);
+  const sameKey = (a: string, b: string) => unique.map((column) => `${a}.${column} = ${b}.${column}`).join(' AND ');
+  const scope = view.keyed!.scopeKey.map((column) => quoteIdent(column.name));
+  const unannounced = (alias: string) =>
+    `LEFT JOIN ${keyRelation(view)} AS a ON ${scope.map((column) => `a.${column} = ${alias}.${column}`).join(' AND ')}`;
+  const params = keyColumnsOf(view, announced);
+
+  const built = await tx.unsafe(
+    `CREATE TEMPORARY TABLE mvfleet_rebuild ON COMMIT DROP AS SELECT ${columnList(view, 'd')} FROM (${view.definitionSql}) AS d`,
+  );
+  const [removed] = await tx.unsafe<[{ count: number }]>(
+    `WITH stale AS (
+       SELECT ${columnList(view)} FROM ${target} EXCEPT SELECT ${columnList(view)} FROM mvfleet_rebuild
+     ), gone AS (
+       DELETE FROM ${target} AS v USING stale AS s WHERE ${sameKey('v', 's')} RETURNING ${columnList(view, 'v')}
+     )
+     SELECT count(*)::float8 AS count
+     FROM gone AS g
+     LEFT JOIN mvfleet_rebuild AS f ON ${sameKey('f', 'g')}
+     ${unannounced('g')}
+     WHERE f.${unique[0]} IS NULL AND a.${scope[0]} IS NULL`,
+    params,
+  );
+  const [added] = await tx.unsafe<[{ count: number }]>(
+    `WITH added AS (
+       INSERT INTO ${target} (${columnList(view)})
+       SELECT ${columnList(view)} FROM mvfleet_rebuild EXCEPT SELECT ${columnList(view)} FROM ${target}
+       RETURNING ${scope.join(', ')}
+     )
+     SELECT count(*)::float8 AS count FROM added AS g ${unannounced('g')} WHERE a.${scope[0]} IS NULL`,
+    params,
+  );
+  await tx.unsafe(`DROP TABLE mvfleet_rebuild`);
+  await markPopulated(tx, view.name);
+  return { rowsAfter: built.count, rowsCorrected: removed.count + added.count };
+}
+
+/** Replaces every row at once (a forced plain refresh of a table): no diff, nothing counted as corrected. */
+export async function replaceTable(tx: Queryable, view: CatalogView): Promise<{ rowsAfter: number }> {
+  const target = quoteIdent(view.name);
+  await tx.unsafe(`DELETE FROM ${target}`);
+  const inserted = await tx.unsafe(
+    `INSERT INTO ${target} (${columnList(view)}) SELECT ${columnList(view, 'd')} FROM (${view.definitionSql}) AS d`,
+  );
+  await markPopulated(tx, view.name);
+  return { rowsAfter: inserted.count };
+}
+
+/** Records that this incarnation of the table holds a complete build (see `mv_table_state`). */
+async function markPopulated(tx: Queryable, view: string): Promise<void> {
+  await tx`
+    INSERT INTO mv_table_state (view_name, relid, populated_at)
+    VALUES (${view}, to_regclass(${quoteIdent(view)})::oid::bigint, clock_timestamp())
+    ON CONFLICT (view_name) DO UPDATE SET relid = excluded.relid, populated_at = excluded.populated_at`;
+}
