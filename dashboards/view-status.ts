@@ -18,6 +18,16 @@ export interface ViewStatus {
   last_status: string | null;
   /** Mode of the last successful refresh. */
   mode: string | null;
+  /** `materialized` (a PostgreSQL MV) or `table` (a keyed view maintained by targeted refreshes). */
+  storage: string;
+  /** Strategy of the last successful refresh: `targeted` or `full`. */
+  strategy: string | null;
+  /** Keyed views: dirty keys the last successful refresh drained. */
+  keys_refreshed: number | null;
+  /** Keyed views: keys events touched that wait for a refresh. */
+  pending_keys: number | null;
+  /** Table-stored views: rows the last full rebuild corrected outside announced keys (drift). */
+  rows_corrected: number | null;
   next_run_at: string | null;
   stale: boolean;
   fresh_for_minutes: number;
@@ -38,6 +48,10 @@ interface StatusRow {
   last_refresh_at: Date | null;
   rows: string | null;
   mode: string | null;
+  strategy: string | null;
+  keys_refreshed: number | null;
+  pending_keys: number;
+  rows_corrected: string | null;
   last_duration_ms: number | null;
   last_status: string | null;
   last_error: string | null;
@@ -60,9 +74,14 @@ export async function readViewStatuses(sql: Queryable, catalog: Catalog, options
   const names = catalog.views.map((view) => view.name);
   const rows = await sql<StatusRow[]>`
     SELECT v.view,
-           m.ispopulated AS populated,
+           CASE c.relkind
+             WHEN 'm' THEN c.relispopulated
+             WHEN 'r' THEN EXISTS (SELECT 1 FROM mv_table_state t WHERE t.view_name = v.view AND t.relid = c.oid::bigint)
+           END AS populated,
            pg_total_relation_size(to_regclass(quote_ident(v.view)))::text AS size_bytes,
            s.started_at AS as_of, s.finished_at AS last_refresh_at, s.rows_after::text AS rows, s.mode,
+           s.strategy, s.keys_refreshed, r.rows_corrected::text AS rows_corrected,
+           (SELECT count(DISTINCT d.key)::int FROM mv_dirty_keys d WHERE d.view_name = v.view) AS pending_keys,
            s.duration_ms AS last_duration_ms,
            a.status AS last_status, a.error_message AS last_error,
            (SELECT count(*)::int FROM mv_refresh_log f
@@ -71,11 +90,15 @@ export async function readViewStatuses(sql: Queryable, catalog: Catalog, options
            w.refreshes_24h, w.success_7d, w.failed_7d, w.p95_duration_ms,
            now() AS now
     FROM unnest(${names}::text[]) AS v(view)
-    LEFT JOIN pg_matviews m ON m.matviewname = v.view AND m.schemaname = current_schema()
+    LEFT JOIN pg_class c ON c.oid = to_regclass(quote_ident(v.view)) AND c.relkind IN ('m', 'r')
     LEFT JOIN LATERAL (
-      SELECT started_at, finished_at, rows_after, mode, duration_ms FROM mv_refresh_log
+      SELECT started_at, finished_at, rows_after, mode, duration_ms, strategy, keys_refreshed FROM mv_refresh_log
       WHERE view_name = v.view AND status = 'success' ORDER BY started_at DESC LIMIT 1
     ) s ON true
+    LEFT JOIN LATERAL (
+      SELECT rows_corrected FROM mv_refresh_log
+      WHERE view_name = v.view AND status = 'success' AND strategy = 'full' ORDER BY started_at DESC LIMIT 1
+    ) r ON true
     LEFT JOIN LATERAL (
       SELECT status, error_message FROM mv_refresh_log
       WHERE view_name = v.view AND status <> 'skipped' ORDER BY started_at DESC, id DESC LIMIT 1
@@ -109,6 +132,8 @@ function toStatus(view: CatalogView, row: StatusRow, nextRun: Date | null): View
   if (row.consecutive_failures >= view.alerts.consecutiveFailures) {
     alerts.push(`${row.consecutive_failures} consecutive failures`);
   }
+  const corrected = row.rows_corrected === null ? 0 : Number(row.rows_corrected);
+  if (corrected > 0) alerts.push(`last full rebuild corrected ${corrected} rows no event announced`);
   if (row.last_duration_ms !== null && row.last_duration_ms > view.alerts.slowRefreshMs) {
     alerts.push(`slow: last refresh took ${formatAge(row.last_duration_ms / 1000)} (limit ${formatAge(view.alerts.slowRefreshMs / 1000)})`);
   }
@@ -125,6 +150,11 @@ function toStatus(view: CatalogView, row: StatusRow, nextRun: Date | null): View
     age_seconds: ageSeconds,
     last_status: row.last_status,
     mode: row.mode,
+    storage: view.storage,
+    strategy: row.strategy,
+    keys_refreshed: row.keys_refreshed,
+    pending_keys: view.keyed ? row.pending_keys : null,
+    rows_corrected: view.storage === 'table' && row.rows_corrected !== null ? corrected : null,
     next_run_at: nextRun?.toISOString() ?? null,
     stale,
     fresh_for_minutes: view.freshForMinutes,

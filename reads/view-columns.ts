@@ -1,4 +1,3 @@
-import { getMaterializedViewConfig, type PgColumn } from 'drizzle-orm/pg-core';
 import type { CatalogView } from '../core/catalog.js';
 
 /** How the reader checks a value for a column and converts it into a query parameter. */

@@ -3,7 +3,7 @@ import { createFleet } from '../../producers/fleet.js';
 import { demoCatalog } from '../../schema/catalog.js';
 import { parseCommandArgs } from '../args.js';
 import type { Command } from '../command.js';
-import { connectQueueBackend } from '../services.js';
+import { connectDatabase, connectQueueBackend } from '../services.js';
 
 export const emitCommand: Command = {
   name: 'emit',
@@ -25,8 +25,11 @@ export const emitCommand: Command = {
     if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) {
       throw new UsageError('--data must be a JSON object');
     }
+    // With DATABASE_URL the event records the keys it touches, so keyed views are refreshed
+    // for those keys only; without it they are refreshed whole.
+    await using db = context.env().DATABASE_URL ? await connectDatabase(context, 'mvfleet-emit') : undefined;
     const backend = await connectQueueBackend(context, 'producer');
-    const fleet = createFleet({ catalog: demoCatalog, backend });
+    const fleet = createFleet({ catalog: demoCatalog, backend, sql: db?.sql });
     try {
       const handle = await fleet.emit(event, payload as Record<string, unknown>);
       context.stdout.write(`emitted ${event}: refresh of ${handle.views.join(', ') || '(no views)'} enqueued\n`);

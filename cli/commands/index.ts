@@ -10,6 +10,7 @@ import { seedCommand } from './seed.js';
 import { statsCommand } from './stats.js';
 import { statusCommand } from './status.js';
 import { upCommand } from './up.js';
+import { verifyCommand } from './verify.js';
 import { workerCommand } from './worker.js';
 
 /** Every `mvfleet` subcommand, in help order. Importing this runs nothing. */
@@ -24,6 +25,7 @@ export const commands: readonly Command[] = [
   statusCommand,
   logsCommand,
   statsCommand,
+  verifyCommand,
   upCommand,
   demoCommand,
 ];

@@ -36,9 +36,14 @@ export const refreshCommand: Command = {
 
     if (values['dry-run']) {
       for (const name of views) {
-        const sqlText = refreshStatement(name, mode === 'plain' ? 'plain' : 'concurrent');
-        const note = mode === 'plain' ? '' : '  -- plain instead when unpopulated or without a unique index';
-        context.stdout.write(`${sqlText};${note}\n`);
+        if (demoCatalog.get(name).storage === 'table') {
+          const how = mode === 'plain' ? 'replace every row' : 'rebuild, applying only the rows that differ';
+          context.stdout.write(`-- table ${name}: ${how} (readers are not blocked)\n`);
+        } else {
+          const sqlText = refreshStatement(name, mode === 'plain' ? 'plain' : 'concurrent');
+          const note = mode === 'plain' ? '' : '  -- plain instead when unpopulated or without a unique index';
+          context.stdout.write(`${sqlText};${note}\n`);
+        }
         const cascade = demoCatalog.downstreamOf(name).map((view) => view.name);
         if (cascade.length > 0) context.stdout.write(`  then: ${cascade.join(' -> ')}\n`);
       }

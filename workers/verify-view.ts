@@ -1,0 +1,69 @@
+import type { CatalogView } from '../core/catalog.js';
+import type { Sql } from '../core/db.js';
+import { MvfleetError } from '../core/errors.js';
+import { quoteIdent } from '../core/identifiers.js';
+
+/** How a view's stored rows differ from its definition computed now. */
+export interface VerifyResult {
+  view: string;
+  /** Rows stored in the view. */
+  rows: number;
+  /** Unique keys whose stored row differs from the definition's (changed + missing + extra). */
+  differences: number;
+  /** Stored, but with other values than the definition gives. */
+  changed: number;
+  /** In the definition, not stored. */
+  missing: number;
+  /** Stored, gone from the definition. */
+  extra: number;
+  /** Differences in keys an event touched and no refresh has recomputed yet: expected, not drift. */
+  pending: number;
+  /** Up to 10 differing unique keys. */
+  samples: Record<string, unknown>[];
+}
+
+/**
+ * Compares a view's stored rows with its defining query, both read from one snapshot (a
+ * read-only REPEATABLE READ transaction), keyed by the view's unique key. A difference outside
+ * the keys waiting for a refresh is a change whose event never came (or a lost write).
+ */
+export async function verifyView(sql: Sql, view: CatalogView): Promise<VerifyResult> {
+  const columns = view.columns.map(quoteIdent).join(', ');
+  const unique = view.uniqueKey.map(quoteIdent).join(', ');
+  const pendingKey = view.keyed
+    ? `jsonb_build_array(${view.keyed.scopeKey.map((column) => quoteIdent(column.name)).join(', ')})
+         IN (SELECT key FROM mv_dirty_keys WHERE view_name = $1)`
+    : 'false';
+  const text = `
+    WITH fresh AS MATERIALIZED (SELECT ${columns} FROM (${view.definitionSql}) AS d),
+    stored AS MATERIALIZED (SELECT ${columns} FROM ${quoteIdent(view.name)}),
+    sides AS (
+      SELECT ${unique}, 's' AS side FROM (SELECT * FROM stored EXCEPT SELECT * FROM fresh) AS only_stored
+      UNION ALL
+      SELECT ${unique}, 'f' AS side FROM (SELECT * FROM fresh EXCEPT SELECT * FROM stored) AS only_fresh
+    ),
+    diff AS (
+      SELECT ${unique}, bool_or(side = 's') AS in_stored, bool_or(side = 'f') AS in_fresh
+      FROM sides GROUP BY ${unique}
+    )
+    SELECT (SELECT count(*) FROM stored)::float8 AS rows,
+           count(*)::float8 AS differences,
+           count(*) FILTER (WHERE in_stored AND in_fresh)::float8 AS changed,
+           count(*) FILTER (WHERE in_fresh AND NOT in_stored)::float8 AS missing,
+           count(*) FILTER (WHERE in_stored AND NOT in_fresh)::float8 AS extra,
+           count(*) FILTER (WHERE ${pendingKey})::float8 AS pending,
+           COALESCE((SELECT jsonb_agg(to_jsonb(k)) FROM (SELECT ${unique} FROM diff ORDER BY ${unique} LIMIT 10) AS k), '[]')
+             AS samples
+    FROM diff`;
+  try {
+    return await sql.begin('isolation level repeatable read read only', async (tx) => {
+      const [row] = await tx.unsafe<[Omit<VerifyResult, 'view'>]>(text, view.keyed ? [view.name] : []);
+      return { view: view.name, ...row };
+    });
+  } catch (error) {
+    if ((error as { code?: string }).code === '55000') {
+      throw new MvfleetError(`cannot verify ${view.name}: it is not populated yet (refresh it first)`, { cause: error });
+    }
+    throw error;
+  }
+}
