@@ -2,14 +2,17 @@ import { is, type SQL } from 'drizzle-orm';
 import {
   getMaterializedViewConfig,
   getTableConfig,
-  PgDialect,
   PgMaterializedView,
   PgTable,
   type PgColumn,
 } from 'drizzle-orm/pg-core';
 import type { z } from 'zod';
 import { MvfleetError } from './errors.js';
-import { keySetScope, wholeView, type KeyColumn, type KeyScope } from './key-scope.js';
+import { resolveKeys, type CatalogKeys, type KeyedDefinition } from './catalog-keys.js';
+import { render, wholeView } from './key-scope.js';
+
+export type { CatalogKeys, KeyedDefinition, KeyField } from './catalog-keys.js';
+export { keyedDefaults } from './catalog-keys.js';
 
 /**
  * The view catalog: what the engine knows about each materialized view. It is data, read
@@ -50,37 +53,6 @@ export interface AlertPolicy {
 export interface EventDefinition {
   description: string;
   payload: z.ZodType<Record<string, unknown>>;
-}
-
-/**
- * Where a scope key column's value is in an event's payload: the field's name, or the
- * field and a conversion (e.g. a payment date to the first day of its month).
- */
-export type KeyField = string | { field: string; convert: (value: unknown) => unknown };
-
-/** A view whose rows can be recomputed for a set of keys (a targeted refresh). */
-export interface KeyedDefinition {
-  /** Columns of the unique key that scope a targeted refresh (e.g. `tournament_id`). */
-  scopeKey: readonly string[];
-  /**
-   * The view's defining query, written once over a {@link KeyScope}: the whole view for full
-   * rebuilds and live lists, a set of keys for targeted refreshes and live key reads. Each
-   * child aggregate should restrict itself with `keys.match(column, expression)` so that
-   * the key-restricted form reads the source tables through their indexes.
-   */
-  query: (keys: KeyScope) => SQL;
-  /**
-   * For the view's events that touch known keys: each scope key column's payload field.
-   * An event listed here must carry them (else it is refused, nothing enqueued); the view's
-   * other events refresh the whole view.
-   */
-  eventKeys: Readonly<Record<string, Readonly<Record<string, KeyField>>>>;
-  /**
-   * A refresh whose dirty keys exceed this share of the view's rows rebuilds the whole view
-   * instead (still without blocking readers).
-   * @defaultValue 0.2
-   */
-  fullRebuildShare?: number;
 }
 
 /** One view as written in a catalog file; optional fields get {@link viewDefaults}. */
@@ -141,8 +113,6 @@ export const alertDefaults = {
   minSuccessRate: 0.95,
 } satisfies AlertPolicy;
 
-export const keyedDefaults = { fullRebuildShare: 0.2 } satisfies Partial<KeyedDefinition>;
-
 export const viewDefaults = {
   freshForMinutes: 15,
   retryBackoffMs: [60_000, 300_000, 900_000],
@@ -150,16 +120,6 @@ export const viewDefaults = {
   statementTimeoutMs: 60_000,
   coalesceWindowMs: 1_000,
 } satisfies Partial<ViewDefinition>;
-
-/** A keyed view's key machinery, resolved. */
-export interface CatalogKeys {
-  /** Scope key columns with their SQL types, in key order. */
-  scopeKey: readonly KeyColumn[];
-  /** The defining SELECT restricted to a set of keys: `$1 … $n` are arrays, one per scope key column. */
-  keyedSql: string;
-  eventKeys: Readonly<Record<string, Readonly<Record<string, KeyField>>>>;
-  fullRebuildShare: number;
-}
 
 /** How a view's rows are stored: a PostgreSQL MV, or a table mvfleet maintains. */
 export type ViewStorage = 'materialized' | 'table';
@@ -214,9 +174,7 @@ export interface Catalog {
 }
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
-const dialect = new PgDialect();
 
-const render = (query: SQL) => dialect.sqlToQuery(query).sql.trim();
 
 /** Name, columns and defining query of the Drizzle object behind a view. */
 function storageOf(definition: ViewDefinition): { name: string; storage: ViewStorage; fields: PgColumn[]; query: SQL | undefined } {
@@ -233,37 +191,6 @@ function storageOf(definition: ViewDefinition): { name: string; storage: ViewSto
 
 /** The name of the view a catalog entry defines. */
 export const viewNameOf = (definition: ViewDefinition): string => storageOf(definition).name;
-
-function resolveKeys(name: string, definition: ViewDefinition, fields: PgColumn[], problems: string[]): CatalogKeys | null {
-  const keyed = definition.keyed;
-  if (!keyed) return null;
-  const scopeKey: KeyColumn[] = [];
-  if (keyed.scopeKey.length === 0) problems.push('keyed.scopeKey must name at least one column');
-  for (const column of keyed.scopeKey) {
-    const field = fields.find((candidate) => candidate.name === column);
-    if (!definition.uniqueKey.includes(column)) problems.push(`keyed.scopeKey column ${column} is not in uniqueKey`);
-    else if (field) scopeKey.push({ name: column, sqlType: field.getSQLType() });
-  }
-  for (const [event, fieldsByColumn] of Object.entries(keyed.eventKeys)) {
-    if (!(definition.events ?? []).includes(event)) problems.push(`keyed.eventKeys: ${event} is not one of the view's events`);
-    const mapped = Object.keys(fieldsByColumn);
-    if (mapped.length !== keyed.scopeKey.length || !keyed.scopeKey.every((column) => mapped.includes(column))) {
-      problems.push(`keyed.eventKeys.${event} must map exactly the scope key columns (${keyed.scopeKey.join(', ')})`);
-    }
-  }
-  const fullRebuildShare = keyed.fullRebuildShare ?? keyedDefaults.fullRebuildShare;
-  if (!(fullRebuildShare >= 0 && fullRebuildShare <= 1)) {
-    problems.push(`keyed.fullRebuildShare must be between 0 and 1 (got ${fullRebuildShare})`);
-  }
-  if (problems.length > 0) return null;
-  let keyedSql = '';
-  try {
-    keyedSql = render(keyed.query(keySetScope(name, scopeKey)));
-  } catch (error) {
-    problems.push((error as Error).message);
-  }
-  return { scopeKey, keyedSql, eventKeys: keyed.eventKeys, fullRebuildShare };
-}
 
 function resolveView(definition: ViewDefinition): CatalogView {
   const { name, storage, fields, query } = storageOf(definition);

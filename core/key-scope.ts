@@ -1,4 +1,5 @@
 import { sql, type SQL } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
 import { MvfleetError } from './errors.js';
 
 /**
@@ -46,3 +47,8 @@ export function keySetScope(view: string, keyColumns: readonly KeyColumn[]): Key
     },
   };
 }
+
+const dialect = new PgDialect();
+
+/** SQL text of a Drizzle query, as PostgreSQL receives it. */
+export const render = (query: SQL): string => dialect.sqlToQuery(query).sql.trim();
