@@ -33,6 +33,12 @@ const monthOf = (field: string): KeyField => ({
   },
 });
 
+/**
+ * Keyed views coalesce events for a quarter second only: a targeted refresh costs
+ * milliseconds, and requests that arrive while one runs share the next one anyway.
+ */
+const KEYED_COALESCE_MS = 250;
+
 /** Daily views count as stale after 36 h: one missed night is an alert, not an outage. */
 const DAILY_FRESHNESS_MINUTES = 36 * 60;
 
@@ -48,6 +54,7 @@ export const demoViewDefinitions: readonly ViewDefinition[] = [
     freshForMinutes: 15,
     retryBackoffMs: [MINUTE, 5 * MINUTE, 15 * MINUTE],
     events: ['match.completed', 'registration.confirmed', 'prize.paid', 'tournament.finalized'],
+    coalesceWindowMs: KEYED_COALESCE_MS,
     keyed: {
       scopeKey: ['tournament_id'],
       query: tournamentAnalyticsQuery,
@@ -85,6 +92,7 @@ export const demoViewDefinitions: readonly ViewDefinition[] = [
     schedule: nightlyAt2,
     freshForMinutes: DAILY_FRESHNESS_MINUTES,
     events: ['invoice.paid', 'time_entry.approved', 'expense.approved'],
+    coalesceWindowMs: KEYED_COALESCE_MS,
     keyed: {
       scopeKey: ['project_id', 'month'],
       query: revenueByProjectMonthQuery,
