@@ -1,0 +1,112 @@
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { pgMaterializedView } from 'drizzle-orm/pg-core';
+import { createCatalog, type Catalog } from '../core/catalog.js';
+import { wholeView } from '../core/key-scope.js';
+import { recordDirtyKeys } from '../db/dirty-keys.js';
+import { defaultMigrationsFolder, migrate } from '../db/migrate.js';
+import { demoCatalog, demoViewDefinitions } from '../schema/catalog.js';
+import { demoEvents } from '../schema/events.js';
+import { revenueByProjectMonthColumns, revenueByProjectMonthQuery } from '../schema/views/revenue-by-project-month.js';
+import { tournamentAnalyticsColumns, tournamentAnalyticsQuery } from '../schema/views/tournament-analytics-summary.js';
+import { seedDemo } from '../seed/index.js';
+import { createRefreshExecutor } from '../workers/refresh-executor.js';
+import { useTestDatabase } from './helpers/database.js';
+import { viewAndReference } from './helpers/reference-views.js';
+
+/** The demo catalog as it was before the keyed views became tables: the same keyed views, stored as MVs. */
+function catalogWithKeyedMvs(): Catalog {
+  const asMv = {
+    tournament_analytics_summary: pgMaterializedView('tournament_analytics_summary', tournamentAnalyticsColumns())
+      .withNoData()
+      .as(tournamentAnalyticsQuery(wholeView)),
+    mv_revenue_by_project_month: pgMaterializedView('mv_revenue_by_project_month', revenueByProjectMonthColumns())
+      .withNoData()
+      .as(revenueByProjectMonthQuery(wholeView)),
+  } as const;
+  const views = demoViewDefinitions.map((definition) => {
+    const name = demoCatalog.views.find((view) => view.view === definition.view)!.name;
+    return name in asMv ? { ...definition, view: asMv[name as keyof typeof asMv] } : definition;
+  });
+  return createCatalog({ events: demoEvents, views });
+}
+
+/** The repository's migrations up to (not including) `tag`, in a folder of their own. */
+async function migrationsBefore(tag: string): Promise<string> {
+  const folder = await mkdtemp(path.join(tmpdir(), 'mvfleet-migrations-'));
+  await cp(defaultMigrationsFolder, folder, { recursive: true });
+  const journalPath = path.join(folder, 'meta', '_journal.json');
+  const journal = JSON.parse(await readFile(journalPath, 'utf8')) as { entries: { tag: string }[] };
+  const cut = journal.entries.findIndex((entry) => entry.tag === tag);
+  expect(cut).toBeGreaterThan(0);
+  journal.entries = journal.entries.slice(0, cut);
+  await writeFile(journalPath, JSON.stringify(journal));
+  return folder;
+}
+
+const relkind = async (db: ReturnType<typeof useTestDatabase>, name: string) => {
+  const [row] = await db.sql<[{ kind: string | null }]>`SELECT (SELECT relkind::text FROM pg_class WHERE oid = to_regclass(${name})) AS kind`;
+  return row.kind;
+};
+
+describe('switching keyed views from MV to table storage is a migration', () => {
+  const db = useTestDatabase({ empty: true });
+  const folders: string[] = [];
+  afterAll(async () => {
+    for (const folder of folders) await rm(folder, { recursive: true, force: true });
+  });
+
+  it('keyed MVs refresh whole and drain their keys; the migration swaps in tables that the fleet then builds exactly', async () => {
+    const before = await migrationsBefore('0002_keyed_views');
+    folders.push(before);
+    const oldCatalog = catalogWithKeyedMvs();
+    await migrate({ sql: db.sql, catalog: oldCatalog, migrationsFolder: before });
+    expect(await relkind(db, 'tournament_analytics_summary')).toBe('m');
+    // 0000/0001 predate the keyed-view tables and log columns the engine uses; they are added
+    // here for the keyed MVs and dropped again before 0002, which creates them.
+    await db.sql`CREATE TABLE mv_dirty_keys (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, view_name text NOT NULL,
+                   key jsonb NOT NULL, event text, recorded_at timestamptz NOT NULL DEFAULT now())`;
+    await db.sql`CREATE TABLE mv_table_state (view_name text PRIMARY KEY, relid bigint NOT NULL, populated_at timestamptz NOT NULL)`;
+    await db.sql`ALTER TABLE mv_refresh_log ADD COLUMN strategy text, ADD COLUMN keys_refreshed integer, ADD COLUMN rows_corrected bigint`;
+    await seedDemo({ sql: db.sql, scale: 'small' });
+
+    const oldExecutor = createRefreshExecutor({ sql: db.sql, catalog: oldCatalog });
+    for (const view of oldCatalog.views) await oldExecutor.refresh({ view: view.name, reason: 'manual' });
+    await recordDirtyKeys(db.sql, 'match.completed', [{ view: 'tournament_analytics_summary', key: [7] }]);
+    const keyedMv = await oldExecutor.refresh({ view: 'tournament_analytics_summary', reason: 'event', scope: 'keys' });
+    expect(keyedMv).toMatchObject({ status: 'success', strategy: 'full', mode: 'concurrent', keysRefreshed: 1 });
+    const [left] = await db.sql`SELECT count(*)::int AS n FROM mv_dirty_keys`;
+    expect(left!.n).toBe(0);
+    await db.sql`DROP TABLE mv_dirty_keys, mv_table_state`;
+    await db.sql`ALTER TABLE mv_refresh_log DROP COLUMN strategy, DROP COLUMN keys_refreshed, DROP COLUMN rows_corrected`;
+
+    const result = await migrate({ sql: db.sql, catalog: demoCatalog });
+    expect(result.applied).toEqual(['0002_keyed_views']);
+    // The quarterly roll-up reads the revenue view: dropped with the MV, recreated on the table.
+    expect(result.droppedDependants).toEqual(['mv_revenue_by_firm_quarter']);
+    expect(result.createdViews).toEqual(['mv_revenue_by_firm_quarter']);
+    expect(await relkind(db, 'tournament_analytics_summary')).toBe('r');
+    expect(await relkind(db, 'mv_revenue_by_project_month')).toBe('r');
+    expect(await relkind(db, 'mv_revenue_by_firm_quarter')).toBe('m');
+    expect(result.createdIndexes).toEqual(
+      expect.arrayContaining(['tournament_analytics_summary_key', 'mv_revenue_by_project_month_key']),
+    );
+
+    const executor = createRefreshExecutor({ sql: db.sql, catalog: demoCatalog });
+    for (const view of demoCatalog.views) {
+      const outcome = await executor.refresh({ view: view.name, reason: 'manual' });
+      expect(outcome.status, view.name).toBe('success');
+    }
+    for (const view of demoCatalog.views) {
+      const { actual, expected } = await viewAndReference(db.sql, view);
+      expect(actual, view.name).toEqual(expected);
+    }
+    // A second migrate changes nothing; the MV-stored catalog is now refused with a clear message.
+    expect(await migrate({ sql: db.sql, catalog: demoCatalog })).toMatchObject({ applied: [], createdViews: [], createdIndexes: [] });
+    await expect(migrate({ sql: db.sql, catalog: oldCatalog })).rejects.toThrow(
+      /tournament_analytics_summary is a table but the catalog stores it as a materialized view: generate the migration/,
+    );
+  }, 60_000);
+});
