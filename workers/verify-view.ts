@@ -55,15 +55,22 @@ export async function verifyView(sql: Sql, view: CatalogView): Promise<VerifyRes
            COALESCE((SELECT jsonb_agg(to_jsonb(k)) FROM (SELECT ${unique} FROM diff ORDER BY ${unique} LIMIT 10) AS k), '[]')
              AS samples
     FROM diff`;
+  const notPopulated = (cause?: unknown) =>
+    new MvfleetError(`cannot verify ${view.name}: it is not populated yet (refresh it first)`, { cause });
   try {
     return await sql.begin('isolation level repeatable read read only', async (tx) => {
+      // An empty table that was never built would report every row missing; say what it is instead.
+      if (view.storage === 'table') {
+        const [state] = await tx<[{ populated: boolean }]>`
+          SELECT EXISTS (SELECT 1 FROM mv_table_state
+                         WHERE view_name = ${view.name} AND relid = to_regclass(${quoteIdent(view.name)})::oid::bigint) AS populated`;
+        if (!state.populated) throw notPopulated();
+      }
       const [row] = await tx.unsafe<[Omit<VerifyResult, 'view'>]>(text, view.keyed ? [view.name] : []);
       return { view: view.name, ...row };
     });
   } catch (error) {
-    if ((error as { code?: string }).code === '55000') {
-      throw new MvfleetError(`cannot verify ${view.name}: it is not populated yet (refresh it first)`, { cause: error });
-    }
+    if ((error as { code?: string }).code === '55000') throw notPopulated(error);
     throw error;
   }
 }
