@@ -39,3 +39,17 @@ export function formatRelative(iso: string, now: Date): string {
 export function formatCount(value: number | null): string {
   return value === null ? '–' : value.toLocaleString('en-US');
 }
+
+/** `1 key`, `1,204 keys`. */
+export function formatKeys(count: number): string {
+  return `${formatCount(count)} ${count === 1 ? 'key' : 'keys'}`;
+}
+
+/**
+ * What a refresh did: `targeted (3 keys)`, `full (0 keys)` for a keyed view, `full` for a
+ * view without keys, `–` when no strategy was recorded.
+ */
+export function formatStrategy(strategy: string | null, keysRefreshed: number | null): string {
+  if (strategy === null) return '–';
+  return keysRefreshed === null ? strategy : `${strategy} (${formatKeys(keysRefreshed)})`;
+}

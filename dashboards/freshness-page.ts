@@ -1,5 +1,5 @@
 import { durationTrend } from './duration-trend.js';
-import { formatAge, formatBytes, formatCount, formatDuration, formatRelative } from './format.js';
+import { formatAge, formatBytes, formatCount, formatDuration, formatKeys, formatRelative, formatStrategy } from './format.js';
 import { html, trusted, type SafeHtml } from './html.js';
 import { PAGE_CSS, PAGE_SCRIPT } from './page-assets.js';
 import type { DurationPoint } from './recent-durations.js';
@@ -65,6 +65,28 @@ function lastRunCell(status: ViewStatus, now: Date): SafeHtml {
   return html`<td><span class="badge ${label}">${status.last_status ?? 'never run'}</span>${when}${failures}</td>`;
 }
 
+/**
+ * How the view is stored and was last refreshed: `MV` or `table`, the strategy of the last
+ * success with the keys it drained, and, for keyed views, the keys waiting for a refresh.
+ * Drift (rows a full rebuild corrected) is one of the view's alerts.
+ */
+function strategyCell(status: ViewStatus): SafeHtml {
+  const storage =
+    status.storage === 'table'
+      ? html`<span class="tag" title="stored as a table: events' keys are recomputed by targeted refreshes">table</span>`
+      : html`<span class="tag" title="a PostgreSQL materialized view">MV</span>`;
+  const pending =
+    status.pending_keys === null
+      ? ''
+      : status.pending_keys === 0
+        ? html`<small>no keys pending</small>`
+        : html`<small class="pending" title="recorded by events, served live until the next refresh">${formatKeys(status.pending_keys)} pending</small>`;
+  return html`<td class="strategy" data-storage="${status.storage}" data-strategy="${status.strategy ?? ''}"
+    data-keys-refreshed="${status.keys_refreshed ?? ''}" data-pending-keys="${status.pending_keys ?? ''}">${storage} ${
+      status.strategy === null ? html`<span class="muted">–</span>` : formatStrategy(status.strategy, status.keys_refreshed)
+    }${pending}</td>`;
+}
+
 function viewRow(status: ViewStatus, model: FreshnessPageModel): SafeHtml {
   const severity = severityOf(status);
   const nextRun = status.next_run_at
@@ -77,6 +99,7 @@ function viewRow(status: ViewStatus, model: FreshnessPageModel): SafeHtml {
     }</small></td>
     ${freshnessCell(status)}
     ${lastRunCell(status, model.now)}
+    ${strategyCell(status)}
     <td class="num">${formatDuration(status.last_duration_ms)}<br><span class="muted">p95 ${formatDuration(status.p95_duration_ms)}</span></td>
     <td>${durationTrend(model.trends.get(status.view) ?? [])}</td>
     <td class="num">${formatCount(status.rows)}</td>
@@ -144,7 +167,9 @@ function recentRuns(model: FreshnessPageModel): SafeHtml {
             <td><b>${run.view_name}</b></td>
             <td><span class="badge ${run.status}">${run.status}</span></td>
             <td>${run.reason}${run.trigger_detail ? html` <span class="muted">(${run.trigger_detail})</span>` : ''}${run.attempt > 1 ? ` · attempt ${run.attempt}` : ''}</td>
-            <td class="num">${formatDuration(run.duration_ms)}${run.mode ? html` <span class="muted">${run.mode}</span>` : ''}</td>
+            <td class="num">${formatDuration(run.duration_ms)}${run.mode ? html` <span class="muted">${run.mode}${
+              run.strategy ? ` · ${formatStrategy(run.strategy, run.keys_refreshed)}` : ''
+            }</span>` : ''}</td>
           </tr>`,
         );
   return html`<div><h2>Latest refresh attempts</h2><table id="recent-runs"><tbody>${rows}</tbody></table></div>`;
@@ -168,7 +193,7 @@ export function renderFreshnessPage(model: FreshnessPageModel): string {
 ${toolbar}
 <div id="fleet">
 ${summary(model, severities)}
-<table id="views"><thead><tr><th>View</th><th>Freshness</th><th>Last attempt</th><th class="num">Duration<br>last / p95</th><th>Trend</th>
+<table id="views"><thead><tr><th>View</th><th>Freshness</th><th>Last attempt</th><th>Storage<br>strategy</th><th class="num">Duration<br>last / p95</th><th>Trend</th>
 <th class="num">Rows</th><th class="num">Size</th><th class="num">Next run</th><th>Alerts</th>${model.writesEnabled ? html`<th></th>` : ''}</tr></thead>
 <tbody>${ordered.map((status) => viewRow(status, model))}</tbody></table>
 <div class="columns">${recentFailures(model)}${recentRuns(model)}</div>

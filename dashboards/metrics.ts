@@ -3,7 +3,15 @@ import { Gauge, type Metric, type Registry } from 'prom-client';
 import type { Catalog } from '../core/catalog.js';
 import type { Queryable } from '../core/db.js';
 import type { Logger } from '../core/logger.js';
-import { readLastSuccessAges, readRefreshLogBuckets, type LastSuccessRow, type RefreshLogBucketRow } from './refresh-log-totals.js';
+import { readPendingKeys, type PendingKeysRow } from './pending-keys.js';
+import {
+  readLastSuccessAges,
+  readRefreshLogBuckets,
+  readRefreshStrategyTotals,
+  type LastSuccessRow,
+  type RefreshLogBucketRow,
+  type RefreshStrategyRow,
+} from './refresh-log-totals.js';
 import { withTimeout } from '../core/with-timeout.js';
 
 /**
@@ -31,6 +39,9 @@ export interface DashboardMetricsDeps {
 interface LogSnapshot {
   buckets: RefreshLogBucketRow[];
   ages: LastSuccessRow[];
+  strategies: RefreshStrategyRow[];
+  /** From `mv_dirty_keys`, read with the log so one scrape shows one moment. */
+  pending: PendingKeysRow[];
 }
 
 type Values = { metricName?: string; labels: Record<string, string>; value: number }[];
@@ -56,6 +67,8 @@ function computedMetric(config: { name: string; help: string; type: 'counter' | 
 /** Registers the fleet metrics on `registry`; returns a function removing them again. */
 export function registerDashboardMetrics({ registry, sql, catalog, queue, logger, timeoutMs }: DashboardMetricsDeps): () => void {
   const views = catalog.views.map((view) => view.name);
+  const keyedViews = catalog.views.filter((view) => view.keyed !== null).map((view) => view.name);
+  const tableViews = catalog.views.filter((view) => view.storage === 'table').map((view) => view.name);
   const boundsMs = REFRESH_DURATION_BUCKETS.map((seconds) => seconds * 1_000);
   let snapshot: { at: number; load: Promise<LogSnapshot | undefined> } | undefined;
 
@@ -63,11 +76,11 @@ export function registerDashboardMetrics({ registry, sql, catalog, queue, logger
   const logSnapshot = (): Promise<LogSnapshot | undefined> => {
     if (snapshot && Date.now() - snapshot.at < 1_000) return snapshot.load;
     const load = withTimeout(
-      Promise.all([readRefreshLogBuckets(sql, boundsMs), readLastSuccessAges(sql, views)]),
+      Promise.all([readRefreshLogBuckets(sql, boundsMs), readLastSuccessAges(sql, views), readRefreshStrategyTotals(sql), readPendingKeys(sql)]),
       timeoutMs,
       'refresh log query',
     ).then(
-      ([buckets, ages]) => ({ buckets, ages }),
+      ([buckets, ages, strategies, pending]) => ({ buckets, ages, strategies, pending }),
       (error: unknown) => {
         logger.warn({ err: error }, 'metrics: cannot read the refresh log');
         return undefined;
@@ -91,6 +104,59 @@ export function registerDashboardMetrics({ registry, sql, catalog, queue, logger
         totals.set(key, entry);
       }
       return [...totals.values()];
+    },
+  });
+
+  // Its own series, not a `strategy` label on mvfleet_refreshes_total: a new label would end
+  // that counter's existing series (and failed or skipped attempts have no strategy). Every
+  // series a view can have starts at 0, so that `increase()` sees its first refresh.
+  const refreshesByStrategy = computedMetric({
+    name: 'mvfleet_refreshes_by_strategy_total',
+    help: 'Successful refreshes in the refresh log, by view and strategy: targeted (only dirty keys recomputed) or full (fleet-wide).',
+    type: 'counter',
+    values: async () => {
+      const result = await logSnapshot();
+      if (!result) return [];
+      const totals = new Map<string, { labels: Record<string, string>; value: number }>();
+      const set = (view: string, strategy: string, value: number) =>
+        totals.set(JSON.stringify([view, strategy]), { labels: { view, strategy }, value });
+      for (const view of catalog.views) {
+        set(view.name, 'full', 0);
+        if (view.storage === 'table' && view.keyed) set(view.name, 'targeted', 0);
+      }
+      for (const row of result.strategies) set(row.view, row.strategy, row.count);
+      return [...totals.values()];
+    },
+  });
+
+  /** Sums one column of the strategy totals per view, starting every view of `initial` at 0. */
+  const perViewSum = (rows: readonly RefreshStrategyRow[], initial: readonly string[], pick: (row: RefreshStrategyRow) => number): Values => {
+    const sums = new Map<string, number>(initial.map((view) => [view, 0]));
+    for (const row of rows) {
+      const value = pick(row);
+      // Other views (dropped from the catalog since) show only when they have something to count.
+      if (value > 0 || sums.has(row.view)) sums.set(row.view, (sums.get(row.view) ?? 0) + value);
+    }
+    return [...sums].map(([view, value]) => ({ labels: { view }, value }));
+  };
+
+  const keysRefreshed = computedMetric({
+    name: 'mvfleet_keys_refreshed_total',
+    help: 'Dirty keys drained by successful refreshes of keyed views, recomputed or covered by a full rebuild (sum of keys_refreshed; fleet-wide).',
+    type: 'counter',
+    values: async () => {
+      const result = await logSnapshot();
+      return result ? perViewSum(result.strategies, keyedViews, (row) => row.keys_refreshed) : [];
+    },
+  });
+
+  const rowsCorrected = computedMetric({
+    name: 'mvfleet_rows_corrected_total',
+    help: 'Rows full rebuilds of table-stored views corrected outside the keys events announced: changes whose event never came (sum of rows_corrected; fleet-wide).',
+    type: 'counter',
+    values: async () => {
+      const result = await logSnapshot();
+      return result ? perViewSum(result.strategies, tableViews, (row) => row.rows_corrected) : [];
     },
   });
 
@@ -162,6 +228,20 @@ export function registerDashboardMetrics({ registry, sql, catalog, queue, logger
     },
   });
 
+  const pendingKeys = new Gauge({
+    name: 'mvfleet_pending_keys',
+    help: 'Distinct keys of each keyed view that events recorded in mv_dirty_keys and no refresh has drained yet.',
+    labelNames: ['view'],
+    registers: [],
+    async collect() {
+      this.reset();
+      const result = await logSnapshot();
+      if (!result) return;
+      const pending = new Map(result.pending.map((row) => [row.view, row.pending_keys]));
+      for (const view of new Set([...keyedViews, ...pending.keys()])) this.set({ view }, pending.get(view) ?? 0);
+    },
+  });
+
   const queueJobs = new Gauge({
     name: 'mvfleet_queue_jobs',
     help: 'Jobs in the refresh queue by state, read from the queue backend at scrape time.',
@@ -180,6 +260,10 @@ export function registerDashboardMetrics({ registry, sql, catalog, queue, logger
 
   const metrics: Record<string, Metric> = {
     mvfleet_refreshes_total: refreshesTotal,
+    mvfleet_refreshes_by_strategy_total: refreshesByStrategy,
+    mvfleet_keys_refreshed_total: keysRefreshed,
+    mvfleet_rows_corrected_total: rowsCorrected,
+    mvfleet_pending_keys: pendingKeys,
     mvfleet_refresh_duration_seconds: durationHistogram,
     mvfleet_view_staleness_seconds: staleness,
     mvfleet_view_stale: stale,

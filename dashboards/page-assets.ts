@@ -39,6 +39,8 @@ td.num .muted { font-size: 12px; }
 .trigger { display: inline-block; max-width: 150px; white-space: normal; overflow-wrap: anywhere; font-size: 12px; } .alerts li { margin: 0; } .alerts ul { margin: 0; padding-left: 16px; }
 .error { color: var(--crit); font-size: 12px; display: block; max-width: 300px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .muted { color: var(--muted); }
+td.strategy { white-space: nowrap; font-size: 13px; } td.strategy small { display: block; color: var(--muted); } td.strategy small.pending { color: var(--run); }
+.tag { display: inline-block; padding: 0 5px; border: 1px solid var(--line); border-radius: 4px; font-size: 11px; font-weight: 600; color: var(--muted); background: #f8fafc; }
 button { font: inherit; font-size: 13px; padding: 4px 10px; border-radius: 6px; border: 1px solid #94a3b8; background: #fff; cursor: pointer; }
 button:hover { background: #f1f5f9; } button.primary { background: #1f4e79; color: #fff; border-color: #1f4e79; }
 button:disabled { opacity: .5; cursor: wait; }

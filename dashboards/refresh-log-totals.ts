@@ -49,3 +49,29 @@ export async function readLastSuccessAges(sql: Queryable, views: readonly string
       WHERE view_name = v.view AND status = 'success' ORDER BY started_at DESC LIMIT 1
     ) s ON true`;
 }
+
+/** Successful refreshes of one view with one strategy, with what they drained and corrected. */
+export interface RefreshStrategyRow {
+  view: string;
+  /** `targeted` or `full`. */
+  strategy: string;
+  count: number;
+  /** Sum of `keys_refreshed`: dirty keys these refreshes drained. */
+  keys_refreshed: number;
+  /** Sum of `rows_corrected`: rows full rebuilds of tables changed outside the announced keys. */
+  rows_corrected: number;
+}
+
+/**
+ * Successful refreshes per view and strategy. Successes logged before the log recorded a
+ * strategy were all REFRESH MATERIALIZED VIEW runs, so a missing strategy counts as `full`.
+ */
+export async function readRefreshStrategyTotals(sql: Queryable): Promise<RefreshStrategyRow[]> {
+  return sql<RefreshStrategyRow[]>`
+    SELECT view_name AS view, coalesce(strategy, 'full') AS strategy, count(*)::int AS count,
+           coalesce(sum(keys_refreshed), 0)::float8 AS keys_refreshed,
+           coalesce(sum(rows_corrected) FILTER (WHERE strategy = 'full'), 0)::float8 AS rows_corrected
+    FROM mv_refresh_log
+    WHERE status = 'success'
+    GROUP BY 1, 2`;
+}

@@ -17,6 +17,12 @@ export interface RefreshLogEntry {
   duration_ms: number | null;
   lock_wait_ms: number | null;
   rows_after: number | null;
+  /** `targeted` (only dirty keys recomputed) or `full`; null until decided and for skipped or failed attempts. */
+  strategy: string | null;
+  /** Keyed views: the dirty keys the refresh drained; null otherwise. */
+  keys_refreshed: number | null;
+  /** Full rebuilds of table-stored views: rows changed outside the announced keys (drift); null otherwise. */
+  rows_corrected: number | null;
   error_message: string | null;
   error_code: string | null;
 }
@@ -28,7 +34,8 @@ export async function readRefreshLogs(
 ): Promise<RefreshLogEntry[]> {
   const rows = await sql<(Omit<RefreshLogEntry, 'requested_at' | 'started_at' | 'finished_at'> & Record<string, unknown>)[]>`
     SELECT id, view_name, status, mode, reason, trigger_detail, job_id, attempt, worker_id, requested_at,
-           started_at, finished_at, duration_ms, lock_wait_ms, rows_after, error_message, error_code
+           started_at, finished_at, duration_ms, lock_wait_ms, rows_after, strategy, keys_refreshed, rows_corrected,
+           error_message, error_code
     FROM mv_refresh_log
     WHERE ${options.view ?? null}::text IS NULL OR view_name = ${options.view ?? null}
     ORDER BY started_at DESC, id DESC

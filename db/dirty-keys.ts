@@ -23,7 +23,9 @@ export async function recordDirtyKeys(sql: Queryable, event: string, keys: reado
 
 /** Whether a key of a view waits for a targeted refresh (reads serve such keys live). */
 export async function isDirty(sql: Queryable, view: string, key: KeyTuple): Promise<boolean> {
+  // Through text: a parameter PostgreSQL types as jsonb is JSON-encoded again by postgres.js,
+  // which would compare the key with a JSON string and never match.
   const [row] = await sql<[{ dirty: boolean }]>`
-    SELECT EXISTS (SELECT 1 FROM mv_dirty_keys WHERE view_name = ${view} AND key = ${JSON.stringify(key)}::jsonb) AS dirty`;
+    SELECT EXISTS (SELECT 1 FROM mv_dirty_keys WHERE view_name = ${view} AND key = ${JSON.stringify(key)}::text::jsonb) AS dirty`;
   return row.dirty;
 }

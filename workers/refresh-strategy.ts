@@ -89,5 +89,6 @@ export async function applyRefresh(
     return { mode, strategy: 'full', keysRefreshed: keys.length, rowsCorrected: null, rowsAfter };
   }
   const { rowsAfter, rowsCorrected } = await rebuildTable(tx, view, keys);
-  return { mode, strategy: 'full', keysRefreshed: keys.length, rowsCorrected, rowsAfter };
+  // A first build fills an empty table: nothing was corrected, and no drift can be told.
+  return { mode, strategy: 'full', keysRefreshed: keys.length, rowsCorrected: state.populated ? rowsCorrected : null, rowsAfter };
 }

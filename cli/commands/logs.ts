@@ -5,6 +5,8 @@ import type { Command } from '../command.js';
 import { connectDatabase } from '../services.js';
 import { renderTable } from '../table.js';
 
+const countOrDash = (value: number | null) => (value === null ? '-' : String(value));
+
 export const logsCommand: Command = {
   name: 'logs',
   summary: 'List refresh attempts, newest first',
@@ -32,10 +34,14 @@ export const logsCommand: Command = {
       `${e.reason}${e.trigger_detail ? ` (${e.trigger_detail})` : ''}`,
       String(e.attempt),
       e.duration_ms === null ? '-' : `${e.duration_ms} ms`,
-      e.rows_after === null ? '-' : String(e.rows_after),
+      countOrDash(e.rows_after),
+      e.strategy ?? '-',
+      countOrDash(e.keys_refreshed),
+      countOrDash(e.rows_corrected),
       e.error_message ? `${e.error_code ? `[${e.error_code}] ` : ''}${e.error_message}` : '',
     ]);
-    context.stdout.write(renderTable(['id', 'started', 'view', 'status', 'mode', 'reason', 'try', 'duration', 'rows', 'error'], rows));
+    const headers = ['id', 'started', 'view', 'status', 'mode', 'reason', 'try', 'duration', 'rows', 'strategy', 'keys', 'corrected', 'error'];
+    context.stdout.write(renderTable(headers, rows));
     return 0;
   },
 };

@@ -1,12 +1,12 @@
 import { demoCatalog } from '../../schema/catalog.js';
-import { readViewStatuses } from '../../dashboards/view-status.js';
+import { readViewStatuses, type ViewStatus } from '../../dashboards/view-status.js';
 import { parseCommandArgs } from '../args.js';
 import type { Command, CommandContext } from '../command.js';
 import { oneLine } from '../../core/errors.js';
 import { createRefreshQueue } from '../../producers/refresh-queue.js';
 import { nextScheduledRuns } from '../../workers/scheduler.js';
 import { connectDatabase, connectQueueBackend } from '../services.js';
-import { formatAge, formatBytes } from '../../dashboards/format.js';
+import { formatAge, formatBytes, formatStrategy } from '../../dashboards/format.js';
 import { renderTable } from '../table.js';
 
 /**
@@ -29,9 +29,16 @@ async function readNextRuns(context: CommandContext): Promise<Map<string, Date>>
   }
 }
 
+/** Last strategy and keys refreshed, then keys waiting: `targeted (3 keys), 1 pending`, `full`, `-`. */
+function strategyColumn(status: ViewStatus): string {
+  const last = status.strategy === null ? null : formatStrategy(status.strategy, status.keys_refreshed);
+  const pending = status.pending_keys ? `${status.pending_keys} pending` : null;
+  return [last, pending].filter((part) => part !== null).join(', ') || '-';
+}
+
 export const statusCommand: Command = {
   name: 'status',
-  summary: 'Show each view: populated, rows, size, last refresh and age, last status, alerts',
+  summary: 'Show each view: populated, rows, size, last refresh and age, last status, strategy, alerts',
   usage: 'status [--json]',
   async run(args, context) {
     const { values } = parseCommandArgs(args, { json: { type: 'boolean', default: false } });
@@ -50,12 +57,13 @@ export const statusCommand: Command = {
       s.age_seconds === null ? 'never' : formatAge(s.age_seconds),
       s.last_status ?? '-',
       s.mode ?? '-',
+      strategyColumn(s),
       s.next_run_at ?? '-',
       s.stale ? 'STALE' : 'fresh',
       s.alerts.join('; '),
     ]);
     context.stdout.write(
-      renderTable(['view', 'populated', 'rows', 'size', 'age', 'last', 'mode', 'next run', 'freshness', 'alerts'], rows),
+      renderTable(['view', 'populated', 'rows', 'size', 'age', 'last', 'mode', 'strategy', 'next run', 'freshness', 'alerts'], rows),
     );
     return 0;
   },
