@@ -10,18 +10,36 @@ export type KeyTuple = (string | number)[];
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
+/** The largest value of each PostgreSQL integer type that a JS number holds exactly. */
+const INTEGER_MAX: Readonly<Record<string, number>> = {
+  smallint: 32_767,
+  integer: 2_147_483_647,
+  bigint: Number.MAX_SAFE_INTEGER,
+};
+
+/** A real calendar day in PostgreSQL's range: `2026-02-30` and `0000-01-01` are not. */
+function isCalendarDate(text: string): boolean {
+  if (!DATE.test(text) || text.startsWith('0000')) return false;
+  const day = new Date(`${text}T00:00:00Z`);
+  return !Number.isNaN(day.getTime()) && day.toISOString().slice(0, 10) === text;
+}
+
 /**
  * Converts one key value to its canonical form for a column of `sqlType`, or returns a
- * description of what was expected.
+ * description of what was expected. A value accepted here must cast to `sqlType`: a key that
+ * cannot would make every refresh of the view fail on its `$n::type[]` parameter.
  */
 export function canonicalKeyValue(sqlType: string, value: unknown): { value: string | number } | { expected: string } {
-  if (/^(smallint|integer|bigint)$/.test(sqlType)) {
-    return typeof value === 'number' && Number.isSafeInteger(value) ? { value } : { expected: 'an integer' };
+  const max = Object.hasOwn(INTEGER_MAX, sqlType) ? INTEGER_MAX[sqlType]! : undefined;
+  if (max !== undefined) {
+    const min = sqlType === 'bigint' ? -max : -max - 1;
+    return typeof value === 'number' && Number.isSafeInteger(value) && value >= min && value <= max
+      ? { value }
+      : { expected: `an integer from ${min} to ${max}` };
   }
   if (sqlType === 'date') {
-    if (typeof value === 'string' && DATE.test(value) && !Number.isNaN(Date.parse(value))) return { value };
-    if (value instanceof Date && !Number.isNaN(value.getTime())) return { value: value.toISOString().slice(0, 10) };
-    return { expected: 'a date YYYY-MM-DD' };
+    const text = value instanceof Date && !Number.isNaN(value.getTime()) ? value.toISOString().slice(0, 10) : value;
+    return typeof text === 'string' && isCalendarDate(text) ? { value: text } : { expected: 'a date YYYY-MM-DD' };
   }
   if (typeof value === 'string' || typeof value === 'number') return { value: String(value) };
   return { expected: 'a string' };

@@ -7,7 +7,7 @@ import type { EventDefinition } from '../core/catalog.js';
  * views take their keys from (tournament, project and date) are required.
  */
 const id = z.number().int().positive();
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD');
+const isoDate = z.iso.date('must be a date YYYY-MM-DD');
 
 export const demoEvents = {
   'registration.confirmed': {
