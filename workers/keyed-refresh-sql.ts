@@ -63,7 +63,8 @@ export async function recomputeKeys(
  * A full rebuild of a table-stored view that never blocks readers: the definition is
  * computed into a temporary table, then only rows that differ are deleted and inserted (as
  * REFRESH … CONCURRENTLY does for an MV). Rows changed outside the `announced` keys (the
- * dirty keys this refresh drained) are counted: they are changes whose event never came.
+ * dirty keys this refresh drained, and those recorded while it ran) are counted: they are
+ * changes whose event never came.
  */
 export async function rebuildTable(
   tx: Queryable,
@@ -74,9 +75,17 @@ export async function rebuildTable(
   const unique = view.uniqueKey.map(quoteIdent);
   const sameKey = (a: string, b: string) => unique.map((column) => `${a}.${column} = ${b}.${column}`).join(' AND ');
   const scope = view.keyed!.scopeKey.map((column) => quoteIdent(column.name));
+  // Announced: the keys this refresh drained, and keys recorded since (visible to the later
+  // statements): an app commits its write and then emits, so a write that just made it into
+  // the rebuild usually has its key recorded by the time rows are compared. Only what is
+  // still unannounced then counts as corrected.
+  const typedKey = view.keyed!.scopeKey.map((column, index) => `(key->>${index})::${column.sqlType}`).join(', ');
+  const viewParam = `$${scope.length + 1}`;
+  const announcedKeys = `(SELECT * FROM ${keyRelation(view)} AS d
+      UNION SELECT ${typedKey} FROM mv_dirty_keys WHERE view_name = ${viewParam}::text)`;
   const unannounced = (alias: string) =>
-    `LEFT JOIN ${keyRelation(view)} AS a ON ${scope.map((column) => `a.${column} = ${alias}.${column}`).join(' AND ')}`;
-  const params = keyColumnsOf(view, announced);
+    `LEFT JOIN ${announcedKeys} AS a ON ${scope.map((column) => `a.${column} = ${alias}.${column}`).join(' AND ')}`;
+  const params = [...keyColumnsOf(view, announced), view.name];
 
   const built = await tx.unsafe(
     `CREATE TEMPORARY TABLE mvfleet_rebuild ON COMMIT DROP AS SELECT ${columnList(view, 'd')} FROM (${view.definitionSql}) AS d`,
