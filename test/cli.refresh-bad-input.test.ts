@@ -46,10 +46,15 @@ describe('mvfleet refresh / worker bad input', () => {
   });
 
   it('--dry-run prints the SQL and the cascade without touching any service', async () => {
-    const result = await runCli(['refresh', 'mv_revenue_by_project_month', '--dry-run'], { REDIS_URL: 'redis://127.0.0.1:9' });
+    const result = await runCli(['refresh', 'mv_revenue_by_project_month', 'mv_kpi_dashboard', '--dry-run'], {
+      REDIS_URL: 'redis://127.0.0.1:9',
+    });
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('REFRESH MATERIALIZED VIEW CONCURRENTLY "mv_revenue_by_project_month"');
+    // The revenue view is stored as a table: no REFRESH statement, a diff-apply rebuild instead.
+    expect(result.stdout).toContain('-- table mv_revenue_by_project_month: rebuild, applying only the rows that differ');
+    expect(result.stdout).not.toContain('REFRESH MATERIALIZED VIEW CONCURRENTLY "mv_revenue_by_project_month"');
     expect(result.stdout).toContain('then: mv_revenue_by_firm_quarter');
+    expect(result.stdout).toContain('REFRESH MATERIALIZED VIEW CONCURRENTLY "mv_kpi_dashboard"');
     expect(result.stdout).toContain('nothing enqueued');
     await expectNothingEnqueued();
   });

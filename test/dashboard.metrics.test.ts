@@ -15,6 +15,8 @@ const parsePrometheus = createRequire(import.meta.url)('parse-prometheus-text-fo
 
 const TOURNAMENTS = 'tournament_analytics_summary';
 const AHSP = 'referensi_ahsp_stats';
+/** An MV: its first refresh (unpopulated) is plain, the next concurrent. The tournament view is a table. */
+const BUDGET = 'mv_budget_consolidation';
 
 /** `/metrics` is valid Prometheus text and its refresh series agree with the refresh log. */
 describe('dashboard /metrics', () => {
@@ -28,6 +30,8 @@ describe('dashboard /metrics', () => {
     await executor.refresh({ view: TOURNAMENTS, reason: 'manual' });
     await executor.refresh({ view: TOURNAMENTS, reason: 'schedule', triggerDetail: 'hourly' });
     await executor.refresh({ view: AHSP, reason: 'event', triggerDetail: 'import.finished' });
+    await executor.refresh({ view: BUDGET, reason: 'manual' });
+    await executor.refresh({ view: BUDGET, reason: 'schedule', triggerDetail: 'nightly' });
     // Durations on both sides of bucket bounds (1 s, 2.5 s) and a skipped attempt without one.
     await db.sql`
       INSERT INTO mv_refresh_log (view_name, status, mode, reason, attempt, started_at, finished_at, duration_ms, error_message)
@@ -87,12 +91,13 @@ describe('dashboard /metrics', () => {
     expect(line(`count\\{${failed}\\}`)).toBe(2);
     expect(line(`sum\\{${failed}\\}`)).toBeCloseTo(2.001, 6);
 
-    // The first refresh of an unpopulated view is plain, the second concurrent: one series each.
+    // The first refresh of an unpopulated MV is plain, the second concurrent: one series each.
     const [{ count, sum }] = await db.sql<[{ count: number; sum: number }]>`
       SELECT count(*)::int AS count, sum(duration_ms)::float8 / 1000 AS sum FROM mv_refresh_log
-      WHERE view_name = ${TOURNAMENTS} AND status = 'success' AND mode = 'concurrent'`;
+      WHERE view_name = ${BUDGET} AND status = 'success' AND mode = 'concurrent'`;
     expect(count).toBe(1);
-    const ok = `view="${TOURNAMENTS}",status="success",mode="concurrent"`;
+    expect(line(`count\\{view="${BUDGET}",status="success",mode="plain"\\}`)).toBe(1);
+    const ok = `view="${BUDGET}",status="success",mode="concurrent"`;
     expect(line(`count\\{${ok}\\}`)).toBe(count);
     expect(line(`sum\\{${ok}\\}`)).toBeCloseTo(sum, 6);
     const buckets = REFRESH_DURATION_BUCKETS.map((le) => line(`bucket\\{${ok},le="${le}"\\}`));

@@ -7,24 +7,37 @@ import { indexesOf, relationSnapshot } from './helpers/schema-snapshot.js';
 describe('mvfleet migrate on an empty database', () => {
   const db = useTestDatabase({ empty: true });
 
-  it('creates every table, the eight views and their indexes; a second run changes nothing', async () => {
+  it('creates every table, the eight views (six MVs, two tables) and their indexes; a second run changes nothing', async () => {
     const first = await runCli(['migrate'], { DATABASE_URL: db.url });
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
     expect(first.stdout).toContain('applied 0000_init');
+
+    const byStorage = (storage: 'materialized' | 'table') =>
+      demoCatalog.views.filter((view) => view.storage === storage).map((view) => view.name).sort();
+    expect(byStorage('materialized')).toHaveLength(6);
+    expect(byStorage('table')).toEqual(['mv_revenue_by_project_month', 'tournament_analytics_summary']);
 
     const tables = await db.sql<{ tablename: string }[]>`
       SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`;
     expect(tables.map((t) => t.tablename)).toEqual(
       expect.arrayContaining(['tournaments', 'registrations', 'matches', 'prize_transactions', 'ahsp_referensi',
         'rincian_referensi', 'firms', 'projects', 'invoices', 'time_entries', 'expenses', 'budget_versions',
-        'classes', 'enrollments', 'teacher_allocations', 'budget_lines', 'mv_refresh_log']),
+        'classes', 'enrollments', 'teacher_allocations', 'budget_lines', 'mv_refresh_log', 'mv_dirty_keys',
+        'mv_table_state', ...byStorage('table')]),
     );
 
     const views = await db.sql<{ matviewname: string; ispopulated: boolean }[]>`
       SELECT matviewname, ispopulated FROM pg_matviews WHERE schemaname = 'public' ORDER BY matviewname`;
-    expect(views.map((v) => v.matviewname)).toEqual(demoCatalog.views.map((v) => v.name).sort());
+    expect(views.map((v) => v.matviewname)).toEqual(byStorage('materialized'));
     expect(views.every((v) => !v.ispopulated)).toBe(true);
+    // A table is created empty; until the fleet builds it, mv_table_state does not count it as populated.
+    const populatedTables = await db.sql`SELECT view_name FROM mv_table_state`;
+    expect(populatedTables).toEqual([]);
+    for (const table of byStorage('table')) {
+      const [{ count }] = await db.sql<[{ count: number }]>`SELECT count(*)::int AS count FROM ${db.sql(table)}`;
+      expect(count, table).toBe(0);
+    }
 
     for (const view of demoCatalog.views) {
       const indexes = await indexesOf(db.sql, view.name);

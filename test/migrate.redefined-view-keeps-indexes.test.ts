@@ -4,9 +4,12 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Catalog } from '../core/catalog.js';
+import { sql } from 'drizzle-orm';
+import { date, integer, numeric, pgMaterializedView } from 'drizzle-orm/pg-core';
+import { createCatalog, type Catalog, type ViewDefinition } from '../core/catalog.js';
 import { migrate } from '../db/migrate.js';
-import { demoCatalog } from '../schema/catalog.js';
+import { demoViewDefinitions } from '../schema/catalog.js';
+import { demoEvents } from '../schema/events.js';
 import { useTestDatabase } from './helpers/database.js';
 import { indexesOf, relationSnapshot } from './helpers/schema-snapshot.js';
 
@@ -15,58 +18,88 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 // Inside the repository so the scratch copy resolves node_modules like the real schema.
 const scratch = path.join(root, 'test', '.scratch', `redefine-${process.pid}`);
 
+const REDEFINED = 'mv_utilization_by_project_month';
+const DEPENDANT = 'mv_utilization_by_firm_month';
+
+/** A catalog MV built on the redefined one (the demo's own MV-on-MV reads a table-stored view). */
+const utilizationByFirmMonth: ViewDefinition = {
+  view: pgMaterializedView(DEPENDANT, {
+    firmId: integer('firm_id').notNull(),
+    month: date('month').notNull(),
+    totalHours: numeric('total_hours', { precision: 14, scale: 2 }).notNull(),
+  })
+    .withNoData()
+    .as(sql`
+SELECT firm_id, month, sum(total_hours)::numeric(14, 2) AS total_hours
+FROM mv_utilization_by_project_month
+GROUP BY firm_id, month
+`),
+  description: 'Approved hours per firm and month, rolled up from the monthly project view.',
+  uniqueKey: ['firm_id', 'month'],
+  sources: [REDEFINED],
+  upstream: [REDEFINED],
+  schedule: null,
+};
+
+const indexSpecs = (catalog: Catalog, name: string) =>
+  catalog
+    .get(name)
+    .indexes.map((spec) => `${spec.name}(${spec.columns.join(', ')})${spec.unique ? ' unique' : ''}`)
+    .sort();
+
 /**
  * drizzle-kit drops and recreates an MV whose definition changed, which loses its indexes
- * and fails outright when another MV reads it. This test changes the revenue view's
- * definition in a scratch copy of the schema, regenerates with drizzle-kit and migrates.
+ * and fails outright when another MV reads it. This test changes the project utilization
+ * view's definition in a scratch copy of the schema, regenerates with drizzle-kit and
+ * migrates a database where a catalog MV is built on that view.
  */
 describe('migrating a redefined materialized view', () => {
   const db = useTestDatabase();
   afterAll(() => rm(scratch, { recursive: true, force: true }));
 
   it('keeps its unique and declared indexes and recreates the view built on it', async () => {
+    const before = createCatalog({ events: demoEvents, views: [...demoViewDefinitions, utilizationByFirmMonth] });
+    const setup = await migrate({ sql: db.sql, catalog: before });
+    expect(setup.applied).toEqual([]);
+    expect(setup.createdViews).toEqual([DEPENDANT]);
+
     await mkdir(scratch, { recursive: true });
     for (const entry of ['schema', 'core', 'drizzle', 'drizzle.config.ts']) {
       await cp(path.join(root, entry), path.join(scratch, entry), { recursive: true });
     }
-    const viewFile = path.join(scratch, 'schema', 'views', 'revenue-by-project-month.ts');
+    const viewFile = path.join(scratch, 'schema', 'views', 'utilization-by-project-month.ts');
     const original = await readFile(viewFile, 'utf8');
-    const changed = original.replace(
-      "WHERE status = 'paid' AND paid_on IS NOT NULL",
-      "WHERE status = 'paid' AND paid_on IS NOT NULL AND paid_amount > 0",
-    );
+    const changed = original.replace("WHERE status = 'approved'\n", "WHERE status = 'approved' AND hours > 0\n");
     expect(changed).not.toBe(original);
     await writeFile(viewFile, changed);
 
-    await run('npx', ['drizzle-kit', 'generate', '--name', 'redefine_revenue'], { cwd: scratch });
+    await run('npx', ['drizzle-kit', 'generate', '--name', 'redefine_utilization'], { cwd: scratch });
     const journal = JSON.parse(await readFile(path.join(scratch, 'drizzle', 'meta', '_journal.json'), 'utf8'));
     const tag: string = journal.entries.at(-1).tag;
     const generated = await readFile(path.join(scratch, 'drizzle', `${tag}.sql`), 'utf8');
     // The premise: drizzle-kit really drops the view (and knows nothing of its indexes or dependants).
-    expect(generated).toContain('DROP MATERIALIZED VIEW "public"."mv_revenue_by_project_month"');
-    expect(generated).not.toContain('mv_revenue_by_firm_quarter');
+    expect(generated).toContain(`DROP MATERIALIZED VIEW "public"."${REDEFINED}"`);
+    expect(generated).not.toContain(DEPENDANT);
 
-    const { demoCatalog: scratchCatalog } = (await import(pathToFileURL(path.join(scratch, 'schema', 'catalog.ts')).href)) as {
-      demoCatalog: Catalog;
+    const scratchSchema = (await import(pathToFileURL(path.join(scratch, 'schema', 'catalog.ts')).href)) as {
+      demoViewDefinitions: readonly ViewDefinition[];
     };
-    const result = await migrate({ sql: db.sql, catalog: scratchCatalog, migrationsFolder: path.join(scratch, 'drizzle') });
+    const after = createCatalog({ events: demoEvents, views: [...scratchSchema.demoViewDefinitions, utilizationByFirmMonth] });
+    const migrationsFolder = path.join(scratch, 'drizzle');
+    const result = await migrate({ sql: db.sql, catalog: after, migrationsFolder });
     expect(result.applied).toEqual([tag]);
-    expect(result.droppedDependants).toEqual(['mv_revenue_by_firm_quarter']);
-    expect(result.createdViews).toEqual(['mv_revenue_by_firm_quarter']);
+    expect(result.droppedDependants).toEqual([DEPENDANT]);
+    expect(result.createdViews).toEqual([DEPENDANT]);
 
-    const [definition] = await db.sql<[{ def: string }]>`SELECT pg_get_viewdef('mv_revenue_by_project_month'::regclass) AS def`;
-    expect(definition.def).toContain('paid_amount > ');
-    for (const name of ['mv_revenue_by_project_month', 'mv_revenue_by_firm_quarter']) {
-      const expected = demoCatalog
-        .get(name)
-        .indexes.map((spec) => `${spec.name}(${spec.columns.join(', ')})${spec.unique ? ' unique' : ''}`)
-        .sort();
-      expect(await indexesOf(db.sql, name), name).toEqual(expected);
+    const [definition] = await db.sql<[{ def: string }]>`SELECT pg_get_viewdef(${REDEFINED}::regclass) AS def`;
+    expect(definition.def).toContain('hours > ');
+    for (const name of [REDEFINED, DEPENDANT]) {
+      expect(await indexesOf(db.sql, name), name).toEqual(indexSpecs(after, name));
     }
 
-    const before = await relationSnapshot(db.sql);
-    const again = await migrate({ sql: db.sql, catalog: scratchCatalog, migrationsFolder: path.join(scratch, 'drizzle') });
+    const snapshot = await relationSnapshot(db.sql);
+    const again = await migrate({ sql: db.sql, catalog: after, migrationsFolder });
     expect(again).toEqual({ applied: [], droppedDependants: [], createdViews: [], createdIndexes: [], replacedIndexes: [] });
-    expect(await relationSnapshot(db.sql)).toEqual(before);
+    expect(await relationSnapshot(db.sql)).toEqual(snapshot);
   });
 });

@@ -133,15 +133,20 @@ describe('reads route by freshness', () => {
   });
 
   it('falls back to live when the MV was emptied after its freshness was cached', async () => {
-    const reader = readerAt(1, 60_000);
-    expect((await reader.get(VIEW, tournamentId)).cache.source).toBe('materialized');
-    await db.sql`REFRESH MATERIALIZED VIEW tournament_analytics_summary WITH NO DATA`;
+    // Only an MV can be emptied in place (REFRESH … WITH NO DATA); the tournament view is a table.
+    const emptied = 'mv_kpi_dashboard';
+    const outcome = await createRefreshExecutor({ sql: db.sql, catalog: demoCatalog }).refresh({ view: emptied, reason: 'manual' });
+    expect(outcome.status).toBe('success');
+    const reader = createReader({ sql: db.sql, catalog: demoCatalog, freshnessCacheMs: 60_000 });
+    const [{ id }] = await db.sql<[{ id: number }]>`SELECT budget_version_id AS id FROM mv_kpi_dashboard ORDER BY 1 LIMIT 1`;
+    expect((await reader.get(emptied, id)).cache.source).toBe('materialized');
+    await db.sql`REFRESH MATERIALIZED VIEW mv_kpi_dashboard WITH NO DATA`;
     try {
-      const { data, cache } = await reader.get(VIEW, tournamentId);
+      const { data, cache } = await reader.get(emptied, id);
       expect(cache.source).toBe('live');
-      expect(data?.tournament_id).toBe(tournamentId);
+      expect(data?.budget_version_id).toBe(id);
     } finally {
-      await db.sql`REFRESH MATERIALIZED VIEW tournament_analytics_summary`;
+      await db.sql`REFRESH MATERIALIZED VIEW mv_kpi_dashboard`;
     }
   });
 

@@ -6,7 +6,8 @@ import { demoCatalogWith } from './helpers/catalog.js';
 import { useTestDatabase } from './helpers/database.js';
 import { waitUntil } from './helpers/wait.js';
 
-const VIEW = 'tournament_analytics_summary';
+/** An MV: only REFRESH MATERIALIZED VIEW has a plain mode that blocks readers (table views never do). */
+const VIEW = 'mv_kpi_dashboard';
 
 /**
  * While a refresh is in progress (held mid-statement by a lock on a source table that the
@@ -23,7 +24,7 @@ describe('readers during a refresh', () => {
     });
     const blocker = await db.sql.reserve();
     await blocker`BEGIN`;
-    await blocker`LOCK TABLE prize_transactions IN ACCESS EXCLUSIVE MODE`;
+    await blocker`LOCK TABLE budget_lines IN ACCESS EXCLUSIVE MODE`;
     const refresh = executor.refresh({ view: VIEW, reason: 'manual', mode });
     // The refresh holds its lock on the view and waits for the source table.
     await waitUntil('the refresh to wait on the source lock', async () => {
@@ -37,7 +38,7 @@ describe('readers during a refresh', () => {
       try {
         await db.sql.begin(async (tx) => {
           await tx`SET LOCAL lock_timeout = '200ms'`;
-          await tx`SELECT count(*) FROM tournament_analytics_summary WHERE tournament_id = ${i + 1}`;
+          await tx`SELECT count(*) FROM mv_kpi_dashboard WHERE budget_version_id = ${i + 1}`;
         });
         results.push({ ok: true });
       } catch (error) {

@@ -4,6 +4,7 @@ import { UsageError } from '../core/errors.js';
 import { quoteIdent } from '../core/identifiers.js';
 import { demoCatalog } from '../schema/catalog.js';
 import { DOMAIN_TABLES, seedDemo } from '../seed/index.js';
+import { createRefreshExecutor } from '../workers/refresh-executor.js';
 import { useTestDatabase } from './helpers/database.js';
 import { REFERENCE, rowsAsJson } from './helpers/reference-views.js';
 
@@ -27,7 +28,12 @@ describe('seeded demo data against independently computed views', () => {
 
   beforeAll(async () => {
     await seedDemo({ sql: db.sql, scale: 'small' });
-    for (const view of demoCatalog.views) await db.sql.unsafe(`REFRESH MATERIALIZED VIEW ${quoteIdent(view.name)}`);
+    // Tables and MVs alike are populated by the fleet's refresh, upstream views first.
+    const executor = createRefreshExecutor({ sql: db.sql, catalog: demoCatalog });
+    for (const view of demoCatalog.views) {
+      const outcome = await executor.refresh({ view: view.name, reason: 'manual' });
+      if (outcome.status !== 'success') throw new Error(`refresh of ${view.name}: ${outcome.status}`);
+    }
   });
 
   it('has a reference query for every catalog view', () => {

@@ -23,6 +23,8 @@ describe('producer bad input', () => {
     await expect(fleet.emit('invoice.paid', {})).rejects.toThrow(/invalid payload for invoice\.paid: firmId/);
     await expect(fleet.emit('invoice.paid', { firmId: 'seven' })).rejects.toThrow(/firmId/);
     await expect(fleet.emit('invoice.paid', { firmId: 1, paidOn: '03/01/2026' })).rejects.toThrow(/paidOn must be a date/);
+    // The key fields of the keyed revenue view are required.
+    await expect(fleet.emit('invoice.paid', { firmId: 1, paidOn: '2026-03-01' })).rejects.toThrow(/invalid payload for invoice\.paid: projectId/);
     await expect(fleet.refresh('mv_nope')).rejects.toThrow(/unknown view "mv_nope"/);
     expect(await queuedJobs()).toBe(0);
     await fleet.close();
@@ -38,7 +40,8 @@ describe('producer bad input', () => {
   it('emit rejects within its timeout when Redis is unreachable', async () => {
     const fleet = createFleet({ catalog: demoCatalog, redisUrl: 'redis://127.0.0.1:9', timeoutMs: 1_000 });
     const started = Date.now();
-    await expect(fleet.emit('invoice.paid', { firmId: 1 })).rejects.toThrow(/cannot enqueue refresh \(Redis at 127\.0\.0\.1:9\)/);
+    const payload = { firmId: 1, projectId: 1, paidOn: '2026-03-01' };
+    await expect(fleet.emit('invoice.paid', payload)).rejects.toThrow(/cannot enqueue refresh \(Redis at 127\.0\.0\.1:9\)/);
     expect(Date.now() - started).toBeLessThan(3_000);
     await fleet.close();
   });

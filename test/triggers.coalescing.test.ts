@@ -12,6 +12,8 @@ import { waitUntil } from './helpers/wait.js';
 
 const REVENUE = 'mv_revenue_by_project_month';
 const QUARTER = 'mv_revenue_by_firm_quarter';
+/** An MV: its event refresh is a full one, which covers a pending scheduled (whole-view) request. */
+const KPI = 'mv_kpi_dashboard';
 
 describe('coalescing event requests', () => {
   const db = useTestDatabase({ max: 12 });
@@ -26,11 +28,17 @@ describe('coalescing event requests', () => {
     const worker = createWorker({ backend: backends.backend(), sql: db.sql, catalog, concurrency: 4 });
     await worker.ready();
     const fleet = createFleet({ catalog, backend: backends.backend('producer'), sql: db.sql });
+    // Events name the project and payment date of real paid invoices (the keys they touch).
+    const invoices = await db.sql<{ firmId: number; projectId: number; paidOn: string }[]>`
+      SELECT p.firm_id AS "firmId", i.project_id AS "projectId", to_char(i.paid_on, 'YYYY-MM-DD') AS "paidOn"
+      FROM invoices i JOIN projects p ON p.id = i.project_id
+      WHERE i.status = 'paid' AND i.paid_on IS NOT NULL ORDER BY i.id LIMIT 3`;
+    expect(invoices).toHaveLength(3);
 
     const handles = [];
     const started = Date.now();
     for (let batch = 0; batch < 20; batch++) {
-      handles.push(...(await Promise.all(Array.from({ length: 50 }, (_, i) => fleet.emit('invoice.paid', { firmId: 1 + (i % 3) })))));
+      handles.push(...(await Promise.all(Array.from({ length: 50 }, (_, i) => fleet.emit('invoice.paid', invoices[i % 3]!)))));
     }
     // The premise: all 1,000 events were emitted within one coalescing window.
     expect(Date.now() - started).toBeLessThan(windowMs);
@@ -54,14 +62,14 @@ describe('coalescing event requests', () => {
   });
 
   it('an event does not wait behind a pending jittered scheduled refresh', async () => {
-    const catalog = demoCatalogWith({ [REVENUE]: { coalesceWindowMs: 300 } });
+    const catalog = demoCatalogWith({ [KPI]: { coalesceWindowMs: 300 } });
     const producer = backends.backend('producer');
     const fleet = createFleet({ catalog, backend: producer, sql: db.sql });
     const { createRefreshQueue } = await import('../producers/refresh-queue.js');
     const queue = createRefreshQueue(producer);
-    // A tick a minute ago drew a delay of ~10 minutes (the revenue view's jitter, overridden here).
-    const tickCatalog = demoCatalogWith({ [REVENUE]: { schedule: { kind: 'every', everyMs: 3_600_000, jitterMs: 600_000 } } });
-    const tick = await handleScheduleTick({ data: { view: REVENUE } } as never, {
+    // A tick a minute ago drew a delay of ~10 minutes (the view's jitter, overridden here).
+    const tickCatalog = demoCatalogWith({ [KPI]: { schedule: { kind: 'every', everyMs: 3_600_000, jitterMs: 600_000 } } });
+    const tick = await handleScheduleTick({ data: { view: KPI } } as never, {
       queue,
       catalog: tickCatalog,
       random: () => 0.99,
@@ -71,10 +79,12 @@ describe('coalescing event requests', () => {
 
     const worker = createWorker({ backend: backends.backend(), sql: db.sql, catalog });
     await worker.ready();
-    const handle = await fleet.emit('invoice.paid', { firmId: 2 });
-    const [result] = Object.values(await handle.waitUntilFresh({ timeoutMs: 10_000 }));
+    const [{ id: budgetVersionId }] = await db.sql<[{ id: number }]>`
+      SELECT id FROM budget_versions WHERE deleted_at IS NULL ORDER BY id LIMIT 1`;
+    const handle = await fleet.emit('budget_version.status_changed', { budgetVersionId, status: 'submitted' });
+    const { [KPI]: result } = await handle.waitUntilFresh({ timeoutMs: 10_000 });
     expect(result!.status).toBe('success');
-    const row = (await logRows(db.sql, REVENUE)).find((r) => r.status === 'success' && r.started_at >= handle.requestedAt)!;
+    const row = (await logRows(db.sql, KPI)).find((r) => r.status === 'success' && r.started_at >= handle.requestedAt)!;
     expect(row.reason).toBe('event');
     expect(row.started_at.getTime() - handle.requestedAt.getTime()).toBeLessThan(5_000);
 
@@ -83,7 +93,7 @@ describe('coalescing event requests', () => {
     expect(await scheduled!.getState()).toBe('delayed');
     await scheduled!.promote();
     const skipped = await waitUntil('the scheduled refresh to finish', async () =>
-      (await logRows(db.sql, REVENUE)).find((r) => r.job_id === tick.jobId && r.status !== 'running'),
+      (await logRows(db.sql, KPI)).find((r) => r.job_id === tick.jobId && r.status !== 'running'),
     );
     expect(skipped.status).toBe('skipped');
     await fleet.close();

@@ -134,11 +134,22 @@ export async function startEmbeddedPostgres(dir: string, log: (line: string) => 
       process.off('exit', killOnExit);
       if (child.exitCode !== null) return;
       const exited = once(child, 'exit');
-      child.kill('SIGINT'); // fast shutdown: the fleet has already disconnected
-      await withTimeout(exited, 15_000, 'PostgreSQL shutdown').catch((error: unknown) => {
-        if (!(error instanceof TimeoutError)) throw error;
-        child.kill('SIGKILL');
-      });
+      // Smart shutdown first (SIGTERM), then fast (SIGINT), then SIGKILL. The fleet has closed
+      // its pools, but pg-pool's end() resolves before its sessions have read the Terminate
+      // message: a fast shutdown right away cuts those sessions off ("terminating connection
+      // due to administrator command"), while a smart one lets them finish.
+      for (const [signal, waitMs] of [['SIGTERM', 5_000], ['SIGINT', 10_000]] as const) {
+        child.kill(signal);
+        const stopped = await withTimeout(exited, waitMs, 'PostgreSQL shutdown').then(
+          () => true,
+          (error: unknown) => {
+            if (error instanceof TimeoutError) return false;
+            throw error;
+          },
+        );
+        if (stopped) return;
+      }
+      child.kill('SIGKILL');
     },
   };
 }
