@@ -51,11 +51,13 @@ export interface CatalogKeys {
 
 export const keyedDefaults = { fullRebuildShare: 0.2 } satisfies Partial<KeyedDefinition>;
 
-
 /**
  * Checks a view's `keyed` declaration (pushing problems onto `problems`) and renders its
  * key-restricted definition; null for a view that is not keyed or has problems.
  */
+/** Types whose values have one canonical JSON form (core/event-keys.ts), so a key compares equal wherever it is recorded. */
+const SCOPE_KEY_TYPES = /^(smallint|integer|bigint|date|text)$/;
+
 export function resolveKeys(name: string, definition: ViewDefinition, fields: PgColumn[], problems: string[]): CatalogKeys | null {
   const keyed = definition.keyed;
   if (!keyed) return null;
@@ -64,7 +66,9 @@ export function resolveKeys(name: string, definition: ViewDefinition, fields: Pg
   for (const column of keyed.scopeKey) {
     const field = fields.find((candidate) => candidate.name === column);
     if (!definition.uniqueKey.includes(column)) problems.push(`keyed.scopeKey column ${column} is not in uniqueKey`);
-    else if (field) scopeKey.push({ name: column, sqlType: field.getSQLType() });
+    else if (field && !SCOPE_KEY_TYPES.test(field.getSQLType())) {
+      problems.push(`keyed.scopeKey column ${column} is ${field.getSQLType()}; scope keys are smallint, integer, bigint, date or text`);
+    } else if (field) scopeKey.push({ name: column, sqlType: field.getSQLType() });
   }
   for (const [event, fieldsByColumn] of Object.entries(keyed.eventKeys)) {
     if (!(definition.events ?? []).includes(event)) problems.push(`keyed.eventKeys: ${event} is not one of the view's events`);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { is, type SQL } from 'drizzle-orm';
 import {
   getMaterializedViewConfig,
@@ -9,6 +10,7 @@ import {
 import type { z } from 'zod';
 import { MvfleetError } from './errors.js';
 import { resolveKeys, type CatalogKeys, type KeyedDefinition } from './catalog-keys.js';
+import { dependencyOrder } from './catalog-order.js';
 import { render, wholeView } from './key-scope.js';
 
 export type { CatalogKeys, KeyedDefinition, KeyField } from './catalog-keys.js';
@@ -136,6 +138,11 @@ export interface CatalogView {
   fields: readonly PgColumn[];
   /** The defining SELECT over the whole view, as rendered by Drizzle. */
   definitionSql: string;
+  /**
+   * md5 of the definition and the columns with their types: a table-stored view built from
+   * another fingerprint holds rows of an older definition (see `mv_table_state`).
+   */
+  fingerprint: string;
   /** Null for a view that is always refreshed whole. */
   keyed: CatalogKeys | null;
   uniqueKey: readonly string[];
@@ -174,7 +181,6 @@ export interface Catalog {
 }
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
-
 
 /** Name, columns and defining query of the Drizzle object behind a view. */
 function storageOf(definition: ViewDefinition): { name: string; storage: ViewStorage; fields: PgColumn[]; query: SQL | undefined } {
@@ -236,6 +242,9 @@ function resolveView(definition: ViewDefinition): CatalogView {
     columns,
     fields,
     definitionSql,
+    fingerprint: createHash('md5')
+      .update(JSON.stringify([definitionSql, fields.map((field) => [field.name, field.getSQLType()])]))
+      .digest('hex'),
     keyed,
     uniqueKey: definition.uniqueKey,
     indexes: [keyIndex, ...declared.map((index) => ({ ...index, unique: false }))],
@@ -254,29 +263,6 @@ function resolveView(definition: ViewDefinition): CatalogView {
 
 function stripUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-/** Orders views so every view comes after its upstream views; throws on unknown names or cycles. */
-function dependencyOrder(views: CatalogView[]): CatalogView[] {
-  const byName = new Map(views.map((view) => [view.name, view]));
-  const ordered: CatalogView[] = [];
-  const state = new Map<string, 'visiting' | 'done'>();
-  const visit = (view: CatalogView, path: string[]) => {
-    if (state.get(view.name) === 'done') return;
-    if (state.get(view.name) === 'visiting') {
-      throw new MvfleetError(`catalog: dependency cycle ${[...path, view.name].join(' -> ')}`);
-    }
-    state.set(view.name, 'visiting');
-    for (const upstream of view.upstream) {
-      const parent = byName.get(upstream);
-      if (!parent) throw new MvfleetError(`catalog view ${view.name}: upstream ${upstream} is not a catalog view`);
-      visit(parent, [...path, view.name]);
-    }
-    state.set(view.name, 'done');
-    ordered.push(view);
-  };
-  for (const view of views) visit(view, []);
-  return ordered;
 }
 
 /** Builds and validates a catalog. Throws on the first inconsistent definition. */

@@ -33,6 +33,12 @@ export function toError(value: unknown): Error {
   return new Error(typeof value === 'string' ? value : JSON.stringify(value), { cause: value });
 }
 
+/** The SQLSTATE PostgreSQL answered with, or null for errors that did not come from it. */
+export function sqlStateOf(error: unknown): string | null {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : null;
+}
+
 /** One line describing an error, for CLI output and log rows. */
 export function oneLine(value: unknown): string {
   const message = toError(value).message || String(value);

@@ -33,6 +33,8 @@ export function canonicalKeyValue(sqlType: string, value: unknown): { value: str
   const max = Object.hasOwn(INTEGER_MAX, sqlType) ? INTEGER_MAX[sqlType]! : undefined;
   if (max !== undefined) {
     const min = sqlType === 'bigint' ? -max : -max - 1;
+    // The reader takes bigint keys as digit strings too.
+    if (sqlType === 'bigint' && typeof value === 'string' && /^-?\d+$/.test(value)) value = Number(value);
     return typeof value === 'number' && Number.isSafeInteger(value) && value >= min && value <= max
       ? { value }
       : { expected: `an integer from ${min} to ${max}` };
@@ -78,6 +80,29 @@ export function eventKey(view: CatalogView, event: string, payload: Readonly<Rec
     }
     return canonical.value;
   });
+}
+
+/**
+ * Splits tuples drained from `mv_dirty_keys` into keys of the view's current scope key and
+ * the rest (recorded by an older producer under another scope, or written by hand): a
+ * malformed key must not fail every refresh of the view.
+ */
+export function partitionKeys(view: CatalogView, tuples: readonly unknown[]): { valid: KeyTuple[]; invalid: unknown[] } {
+  const scope = view.keyed!.scopeKey;
+  const valid: KeyTuple[] = [];
+  const invalid: unknown[] = [];
+  for (const tuple of tuples) {
+    const ok =
+      Array.isArray(tuple) &&
+      tuple.length === scope.length &&
+      scope.every((column, index) => {
+        const canonical = canonicalKeyValue(column.sqlType, tuple[index]);
+        return 'value' in canonical && canonical.value === tuple[index];
+      });
+    if (ok) valid.push(tuple as KeyTuple);
+    else invalid.push(tuple);
+  }
+  return { valid, invalid };
 }
 
 /** Key tuples as one array per scope key column: the parameters of `CatalogKeys.keyedSql`. */

@@ -50,5 +50,14 @@ export function keySetScope(view: string, keyColumns: readonly KeyColumn[]): Key
 
 const dialect = new PgDialect();
 
-/** SQL text of a Drizzle query, as PostgreSQL receives it. */
-export const render = (query: SQL): string => dialect.sqlToQuery(query).sql.trim();
+/**
+ * SQL text of a Drizzle query, as PostgreSQL receives it. A view definition carries no values:
+ * an interpolated value would become `$1`, colliding with the key parameters.
+ */
+export function render(query: SQL): string {
+  const { sql: text, params } = dialect.sqlToQuery(query);
+  if (params.length > 0) {
+    throw new MvfleetError(`a view definition must not interpolate values (found ${params.length}); write them into the SQL`);
+  }
+  return text.trim();
+}

@@ -72,11 +72,13 @@ export interface ViewStatusOptions {
 /** Reads the status of every catalog view: one query, indexed lookups in the refresh log. */
 export async function readViewStatuses(sql: Queryable, catalog: Catalog, options: ViewStatusOptions = {}): Promise<ViewStatus[]> {
   const names = catalog.views.map((view) => view.name);
+  const fingerprints = catalog.views.map((view) => view.fingerprint);
   const rows = await sql<StatusRow[]>`
     SELECT v.view,
            CASE c.relkind
              WHEN 'm' THEN c.relispopulated
-             WHEN 'r' THEN EXISTS (SELECT 1 FROM mv_table_state t WHERE t.view_name = v.view AND t.relid = c.oid::bigint)
+             WHEN 'r' THEN EXISTS (SELECT 1 FROM mv_table_state t
+                                   WHERE t.view_name = v.view AND t.relid = c.oid::bigint AND t.definition_md5 = v.fingerprint)
            END AS populated,
            pg_total_relation_size(to_regclass(quote_ident(v.view)))::text AS size_bytes,
            s.started_at AS as_of, s.finished_at AS last_refresh_at, s.rows_after::text AS rows, s.mode,
@@ -89,7 +91,7 @@ export async function readViewStatuses(sql: Queryable, catalog: Catalog, options
                AND f.started_at > COALESCE(s.started_at, '-infinity')) AS consecutive_failures,
            w.refreshes_24h, w.success_7d, w.failed_7d, w.p95_duration_ms,
            now() AS now
-    FROM unnest(${names}::text[]) AS v(view)
+    FROM unnest(${names}::text[], ${fingerprints}::text[]) AS v(view, fingerprint)
     LEFT JOIN pg_class c ON c.oid = to_regclass(quote_ident(v.view)) AND c.relkind IN ('m', 'r')
     LEFT JOIN LATERAL (
       SELECT started_at, finished_at, rows_after, mode, duration_ms, strategy, keys_refreshed FROM mv_refresh_log

@@ -44,6 +44,7 @@ CREATE TABLE "mv_dirty_keys" (
 CREATE TABLE "mv_table_state" (
 	"view_name" text PRIMARY KEY NOT NULL,
 	"relid" bigint NOT NULL,
+	"definition_md5" text NOT NULL,
 	"populated_at" timestamp with time zone NOT NULL
 );
 --> statement-breakpoint

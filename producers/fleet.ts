@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Catalog } from '../core/catalog.js';
 import type { Queryable } from '../core/db.js';
-import { ConnectionError, MvfleetError, UsageError, oneLine } from '../core/errors.js';
+import { ConnectionError, MvfleetError, UsageError, oneLine, sqlStateOf } from '../core/errors.js';
 import { eventKey } from '../core/event-keys.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { createRedisQueueBackend, type QueueBackend } from '../core/queue-backend.js';
@@ -122,7 +122,11 @@ export function createFleet(options: FleetOptions): Fleet {
       try {
         await recordDirtyKeys(options.sql!, event, dirty);
       } catch (error) {
-        throw new ConnectionError(`cannot record the keys of ${event}: ${oneLine(error)}`, { cause: error });
+        // PostgreSQL answered with an error (e.g. an unmigrated database): not a connection problem.
+        const state = sqlStateOf(error);
+        const answered = state !== null && !state.startsWith('08');
+        const message = `cannot record the keys of ${event}: ${oneLine(error)}`;
+        throw answered ? new MvfleetError(message, { cause: error }) : new ConnectionError(message, { cause: error });
       }
     }
     // Taken after the keys are committed: a refresh that starts later drains them.

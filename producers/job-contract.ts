@@ -66,9 +66,10 @@ export const BACKOFF_TYPE = 'mvfleet-view';
 
 /**
  * Job options of a refresh of `view`: retries per the catalog, bounded retention, and
- * coalescing. Requests with the same key share one pending job; while it runs, the latest
- * request is kept and enqueued when it finishes (`keepLastIfActive`), so a request is never
- * dropped in favour of a refresh that may have read the data before the request's write.
+ * coalescing. Requests with the same key share one pending job (which keeps the first
+ * request's data); while it runs, the latest request is kept and enqueued when it finishes
+ * (`keepLastIfActive`), so a request is not dropped in favour of a refresh that may have read
+ * the data before the request's write.
  * The default key is the view, suffixed with the mode when it is not `auto` and with `keys`
  * for key-scoped requests: a whole-view request must never be absorbed by a targeted one.
  */

@@ -4,7 +4,7 @@ import { freshnessStatement } from './read-sql.js';
 
 /** What the reader knows about a view's contents. */
 export interface Freshness {
-  /** The MV holds data (false also when it does not exist). */
+  /** The view holds data: a refreshed MV, or a table with a complete build (false also when it does not exist). */
   populated: boolean;
   /** Start of the last successful refresh; null when the log has none. */
   asOf: Date | null;

@@ -25,12 +25,13 @@ export function freshnessStatement(view: CatalogView): Statement {
   return {
     text: `SELECT
   (SELECT CASE c.relkind WHEN 'm' THEN c.relispopulated
-            ELSE EXISTS (SELECT 1 FROM mv_table_state t WHERE t.view_name = $2 AND t.relid = c.oid::bigint) END
+            ELSE EXISTS (SELECT 1 FROM mv_table_state t
+                         WHERE t.view_name = $2 AND t.relid = c.oid::bigint AND t.definition_md5 = $3) END
    FROM pg_class c WHERE c.oid = to_regclass($1)) AS populated,
   (SELECT l.started_at FROM mv_refresh_log l
     WHERE l.view_name = $2 AND l.status = 'success'
     ORDER BY l.started_at DESC LIMIT 1) AS as_of`,
-    params: [quoteIdent(view.name), view.name],
+    params: [quoteIdent(view.name), view.name, view.fingerprint],
   };
 }
 

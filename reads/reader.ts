@@ -29,7 +29,11 @@ import { viewColumns } from './view-columns.js';
 
 /** Where an answer came from and how old it is (design.md, "Reads"). */
 export interface CacheInfo {
-  /** `materialized`: read from the MV; `live`: computed now by the view's defining query. */
+  /**
+   * `materialized`: read from the view's stored rows (MV or maintained table); `live`: computed
+   * now by the view's defining query; `live_pending`: computed now because the key waits for a
+   * targeted refresh.
+   */
   source: ReadSource;
   /** ISO 8601. The MV's last successful refresh start for MV answers, the query time for live ones. */
   as_of: string;

@@ -23,10 +23,14 @@ export const mvDirtyKeys = pgTable(
 /**
  * Table-stored views that hold a complete build: a table is created empty, so unlike an MV
  * it cannot say by itself whether it was ever populated. `relid` ties the row to one
- * incarnation of the table: a table dropped and recreated by a migration is unpopulated again.
+ * incarnation of the table (dropped and recreated by a migration: unpopulated again), and
+ * `definition_md5` to one definition: a table whose query or columns changed in the catalog
+ * (no migration needed for a query) holds rows of the old definition and counts as
+ * unpopulated until its next full build.
  */
 export const mvTableState = pgTable('mv_table_state', {
   viewName: text('view_name').primaryKey(),
   relid: bigint('relid', { mode: 'number' }).notNull(),
+  definitionMd5: text('definition_md5').notNull(),
   populatedAt: timestamp('populated_at', { withTimezone: true }).notNull(),
 });

@@ -24,7 +24,11 @@ export const mvRefreshLog = pgTable(
     id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
     viewName: text('view_name').notNull(),
     status: text('status', { enum: REFRESH_STATUSES }).notNull(),
-    /** Null while the mode is not decided yet, or for a skipped attempt. */
+    /**
+     * Null while the mode is not decided yet, or for a skipped attempt. For a table-stored view
+     * `concurrent` means readers were not blocked (targeted or diff-apply), `plain` that every
+     * row was replaced.
+     */
     mode: text('mode', { enum: REFRESH_MODES }),
     reason: text('reason', { enum: REFRESH_REASONS }).notNull(),
     /** What asked for it: the event name, the scheduler id, the upstream view of a cascade. */

@@ -68,7 +68,7 @@ describe('switching keyed views from MV to table storage is a migration', () => 
     // here for the keyed MVs and dropped again before 0002, which creates them.
     await db.sql`CREATE TABLE mv_dirty_keys (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, view_name text NOT NULL,
                    key jsonb NOT NULL, event text, recorded_at timestamptz NOT NULL DEFAULT now())`;
-    await db.sql`CREATE TABLE mv_table_state (view_name text PRIMARY KEY, relid bigint NOT NULL, populated_at timestamptz NOT NULL)`;
+    await db.sql`CREATE TABLE mv_table_state (view_name text PRIMARY KEY, relid bigint NOT NULL, definition_md5 text NOT NULL, populated_at timestamptz NOT NULL)`;
     await db.sql`ALTER TABLE mv_refresh_log ADD COLUMN strategy text, ADD COLUMN keys_refreshed integer, ADD COLUMN rows_corrected bigint`;
     await seedDemo({ sql: db.sql, scale: 'small' });
 

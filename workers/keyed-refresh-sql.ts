@@ -78,17 +78,21 @@ export async function rebuildTable(
   // Announced: the keys this refresh drained, and keys recorded since (visible to the later
   // statements): an app commits its write and then emits, so a write that just made it into
   // the rebuild usually has its key recorded by the time rows are compared. Only what is
-  // still unannounced then counts as corrected.
-  const typedKey = view.keyed!.scopeKey.map((column, index) => `(key->>${index})::${column.sqlType}`).join(', ');
+  // still unannounced then counts as corrected. Recorded keys are compared as jsonb, never
+  // cast, so a malformed one cannot fail the rebuild.
   const viewParam = `$${scope.length + 1}`;
-  const announcedKeys = `(SELECT * FROM ${keyRelation(view)} AS d
-      UNION SELECT ${typedKey} FROM mv_dirty_keys WHERE view_name = ${viewParam}::text)`;
   const unannounced = (alias: string) =>
-    `LEFT JOIN ${announcedKeys} AS a ON ${scope.map((column) => `a.${column} = ${alias}.${column}`).join(' AND ')}`;
+    `LEFT JOIN ${keyRelation(view)} AS a ON ${scope.map((column) => `a.${column} = ${alias}.${column}`).join(' AND ')}
+     WHERE a.${scope[0]} IS NULL
+       AND NOT EXISTS (SELECT 1 FROM mv_dirty_keys AS r
+                       WHERE r.view_name = ${viewParam}::text
+                         AND r.key = jsonb_build_array(${scope.map((column) => `${alias}.${column}`).join(', ')}))`;
   const params = [...keyColumnsOf(view, announced), view.name];
 
+  // LIKE the target, so values take the table's types (e.g. its numeric scale) before they are compared.
+  await tx.unsafe(`CREATE TEMPORARY TABLE mvfleet_rebuild (LIKE ${target}) ON COMMIT DROP`);
   const built = await tx.unsafe(
-    `CREATE TEMPORARY TABLE mvfleet_rebuild ON COMMIT DROP AS SELECT ${columnList(view, 'd')} FROM (${view.definitionSql}) AS d`,
+    `INSERT INTO mvfleet_rebuild (${columnList(view)}) SELECT ${columnList(view, 'd')} FROM (${view.definitionSql}) AS d`,
   );
   const [removed] = await tx.unsafe<[{ count: number }]>(
     `WITH stale AS (
@@ -99,8 +103,7 @@ export async function rebuildTable(
      SELECT count(*)::float8 AS count
      FROM gone AS g
      LEFT JOIN mvfleet_rebuild AS f ON ${sameKey('f', 'g')}
-     ${unannounced('g')}
-     WHERE f.${unique[0]} IS NULL AND a.${scope[0]} IS NULL`,
+     ${unannounced('g')} AND f.${unique[0]} IS NULL`,
     params,
   );
   const [added] = await tx.unsafe<[{ count: number }]>(
@@ -109,11 +112,11 @@ export async function rebuildTable(
        SELECT ${columnList(view)} FROM mvfleet_rebuild EXCEPT SELECT ${columnList(view)} FROM ${target}
        RETURNING ${scope.join(', ')}
      )
-     SELECT count(*)::float8 AS count FROM added AS g ${unannounced('g')} WHERE a.${scope[0]} IS NULL`,
+     SELECT count(*)::float8 AS count FROM added AS g ${unannounced('g')}`,
     params,
   );
   await tx.unsafe(`DROP TABLE mvfleet_rebuild`);
-  await markPopulated(tx, view.name);
+  await markPopulated(tx, view);
   return { rowsAfter: built.count, rowsCorrected: removed.count + added.count };
 }
 
@@ -124,14 +127,15 @@ export async function replaceTable(tx: Queryable, view: CatalogView): Promise<{ 
   const inserted = await tx.unsafe(
     `INSERT INTO ${target} (${columnList(view)}) SELECT ${columnList(view, 'd')} FROM (${view.definitionSql}) AS d`,
   );
-  await markPopulated(tx, view.name);
+  await markPopulated(tx, view);
   return { rowsAfter: inserted.count };
 }
 
 /** Records that this incarnation of the table holds a complete build (see `mv_table_state`). */
-async function markPopulated(tx: Queryable, view: string): Promise<void> {
+async function markPopulated(tx: Queryable, view: CatalogView): Promise<void> {
   await tx`
-    INSERT INTO mv_table_state (view_name, relid, populated_at)
-    VALUES (${view}, to_regclass(${quoteIdent(view)})::oid::bigint, clock_timestamp())
-    ON CONFLICT (view_name) DO UPDATE SET relid = excluded.relid, populated_at = excluded.populated_at`;
+    INSERT INTO mv_table_state (view_name, relid, definition_md5, populated_at)
+    VALUES (${view.name}, to_regclass(${quoteIdent(view.name)})::oid::bigint, ${view.fingerprint}, clock_timestamp())
+    ON CONFLICT (view_name) DO UPDATE
+    SET relid = excluded.relid, definition_md5 = excluded.definition_md5, populated_at = excluded.populated_at`;
 }

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Catalog, CatalogView } from '../core/catalog.js';
 import type { Sql } from '../core/db.js';
-import { oneLine } from '../core/errors.js';
+import { oneLine, sqlStateOf } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { RefreshMode, RefreshReason, RefreshStrategy } from '../schema/refresh-log.js';
 import { PermanentRefreshError, RefreshFailedError, isPermanentSqlState } from './refresh-errors.js';
@@ -101,11 +101,6 @@ export interface RefreshExecutor extends EventEmitter<RefreshExecutorEvents> {
   inFlight(): string[];
 }
 
-function sqlStateOf(error: unknown): string | null {
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : null;
-}
-
 /** Creates the executor that refreshes catalog views (REFRESH MATERIALIZED VIEW, or targeted and full rebuilds of tables). */
 export function createRefreshExecutor(options: RefreshExecutorOptions): RefreshExecutor {
   const { sql, catalog } = options;
@@ -144,7 +139,10 @@ export function createRefreshExecutor(options: RefreshExecutorOptions): RefreshE
         if (!start.acquired) return { status: 'busy', view: view.name } as const;
         const { requestedAt } = identity;
         const coveredBy = start.coveredBy;
-        if (requestedAt && coveredBy && coveredBy.getTime() >= requestedAt.getTime() + skewToleranceMs) {
+        // A key request is covered only once no key waits: a job that absorbed later requests
+        // (BullMQ joins them to a waiting job, keeping its first requestedAt) must still run for them.
+        const keysWaiting = request.scope === 'keys' && start.pendingKeys;
+        if (requestedAt && coveredBy && !keysWaiting && coveredBy.getTime() >= requestedAt.getTime() + skewToleranceMs) {
           const message = `already fresh: a refresh started at ${coveredBy.toISOString()}, after the request`;
           return { status: 'skipped', logId: await insertSkipped(sql, identity, message), view: view.name, coveredBy } as const;
         }
@@ -178,7 +176,11 @@ export function createRefreshExecutor(options: RefreshExecutorOptions): RefreshE
         } finally {
           lockWaitMs = await probe.stop();
         }
-        const result = { ...applied, startedAt, lockWaitMs: lockWaitMs ?? 0 };
+        const { discardedKeys, ...done } = applied;
+        if (discardedKeys.length > 0) {
+          log.warn({ discardedKeys: discardedKeys.slice(0, 10), count: discardedKeys.length }, 'dropped malformed dirty keys; rebuilt the view whole');
+        }
+        const result = { ...done, startedAt, lockWaitMs: lockWaitMs ?? 0 };
         await markSuccess(tx, attempt.id, result);
         return {
           status: 'success',

@@ -21,6 +21,8 @@ export interface RefreshStart {
    * schedule's full rebuild is what catches changes whose event never came).
    */
   coveredBy: Date | null;
+  /** Whether keys of the view wait in `mv_dirty_keys` (read under the fence). */
+  pendingKeys: boolean;
   /** Rows after the view's last successful refresh, or null. */
   lastRows: number | null;
   /** How the view is stored now, or null when it does not exist. */
@@ -45,7 +47,7 @@ export interface RefreshStart {
 export async function beginRefresh(
   tx: Queryable,
   view: string,
-  limits: { lockTimeoutMs: number; statementTimeoutMs: number },
+  limits: { lockTimeoutMs: number; statementTimeoutMs: number; fingerprint: string },
   scope: 'view' | 'keys' = 'view',
 ): Promise<RefreshStart> {
   const [row] = await tx<
@@ -55,6 +57,7 @@ export async function beginRefresh(
         pid: number;
         covered_by: Date | null;
         last_rows: number | null;
+        pending_keys: boolean;
         kind: string | null;
         populated: boolean | null;
         has_unique: boolean;
@@ -65,10 +68,12 @@ export async function beginRefresh(
            pg_backend_pid() AS pid,
            CASE WHEN ${scope} = 'keys' THEN s.started_at ELSE w.started_at END AS covered_by,
            s.rows_after::float8 AS last_rows,
+           f.acquired AND EXISTS (SELECT 1 FROM mv_dirty_keys d WHERE d.view_name = ${view}) AS pending_keys,
            c.relkind::text AS kind,
            CASE c.relkind
              WHEN 'm' THEN c.relispopulated
-             WHEN 'r' THEN EXISTS (SELECT 1 FROM mv_table_state t WHERE t.view_name = ${view} AND t.relid = c.oid::bigint)
+             WHEN 'r' THEN EXISTS (SELECT 1 FROM mv_table_state t WHERE t.view_name = ${view} AND t.relid = c.oid::bigint
+                                     AND t.definition_md5 = ${limits.fingerprint})
            END AS populated,
            EXISTS (
              SELECT 1 FROM pg_index ix
@@ -86,7 +91,8 @@ export async function beginRefresh(
     ) s ON true
     LEFT JOIN LATERAL (
       SELECT started_at FROM mv_refresh_log
-      WHERE f.acquired AND view_name = ${view} AND status = 'success' AND strategy IS DISTINCT FROM 'targeted'
+      WHERE f.acquired AND ${scope} = 'view' AND view_name = ${view} AND status = 'success'
+        AND strategy IS DISTINCT FROM 'targeted'
       ORDER BY started_at DESC LIMIT 1
     ) w ON true
     LEFT JOIN pg_class c ON c.oid = to_regclass(${quoteIdent(view)}) AND c.relkind IN ('m', 'r')`;
@@ -96,6 +102,7 @@ export async function beginRefresh(
     pid: row.pid,
     coveredBy: row.covered_by,
     lastRows: row.last_rows,
+    pendingKeys: row.pending_keys,
     storage,
     exists: storage !== null,
     populated: row.populated ?? false,

@@ -1,4 +1,5 @@
 import type { CatalogView } from '../core/catalog.js';
+import { partitionKeys } from '../core/event-keys.js';
 import type { Queryable } from '../core/db.js';
 import type { RefreshMode, RefreshStrategy } from '../schema/refresh-log.js';
 import { drainDirtyKeys, rebuildTable, recomputeKeys, replaceTable } from './keyed-refresh-sql.js';
@@ -20,6 +21,8 @@ export interface AppliedRefresh {
   /** Full rebuilds of tables: rows changed outside the announced keys; null otherwise. */
   rowsCorrected: number | null;
   rowsAfter: number;
+  /** Drained keys that do not fit the view's scope key: dropped, and the view rebuilt whole. */
+  discardedKeys: unknown[];
 }
 
 /** Decides the mode of an MV refresh; throws when a forced CONCURRENTLY cannot run. */
@@ -64,7 +67,11 @@ export async function applyRefresh(
 ): Promise<AppliedRefresh> {
   if (state.storage !== view.storage) {
     const found = state.storage === 'table' ? 'a table' : 'a materialized view';
-    throw new PermanentRefreshError(`${view.name} is ${found}, the catalog says ${view.storage} (run mvfleet migrate)`, '42809', null);
+    throw new PermanentRefreshError(
+      `${view.name} is ${found}, the catalog says ${view.storage}: generate the migration (npm run db:generate) and run mvfleet migrate`,
+      '42809',
+      null,
+    );
   }
   if (view.storage === 'materialized') {
     const mode = chooseMode(view, state, request.mode);
@@ -72,23 +79,24 @@ export async function applyRefresh(
     const keys = view.keyed ? await drainDirtyKeys(tx, view.name) : null;
     await tx.unsafe(refreshStatement(view.name, mode));
     const rowsAfter = await countRows(tx, view.name);
-    return { mode, strategy: 'full', keysRefreshed: keys?.length ?? null, rowsCorrected: null, rowsAfter };
+    return { mode, strategy: 'full', keysRefreshed: keys?.length ?? null, rowsCorrected: null, rowsAfter, discardedKeys: [] };
   }
 
   // Tables never block readers: targeted and diff-apply refreshes change rows under MVCC.
   const mode: RefreshMode = request.mode === 'plain' ? 'plain' : 'concurrent';
   modeDecided(mode);
-  const keys = await drainDirtyKeys(tx, view.name);
-  if (targetedPossible(view, state, request, keys.length)) {
-    const { deleted, inserted } = await recomputeKeys(tx, view, keys);
+  const { valid: keys, invalid: discardedKeys } = partitionKeys(view, await drainDirtyKeys(tx, view.name));
+  if (discardedKeys.length === 0 && targetedPossible(view, state, request, keys.length)) {
+    const { deleted, inserted } = keys.length > 0 ? await recomputeKeys(tx, view, keys) : { deleted: 0, inserted: 0 };
     const rowsAfter = state.lastRows! - deleted + inserted;
-    return { mode, strategy: 'targeted', keysRefreshed: keys.length, rowsCorrected: null, rowsAfter };
+    return { mode, strategy: 'targeted', keysRefreshed: keys.length, rowsCorrected: null, rowsAfter, discardedKeys };
   }
   if (mode === 'plain') {
     const { rowsAfter } = await replaceTable(tx, view);
-    return { mode, strategy: 'full', keysRefreshed: keys.length, rowsCorrected: null, rowsAfter };
+    return { mode, strategy: 'full', keysRefreshed: keys.length, rowsCorrected: null, rowsAfter, discardedKeys };
   }
   const { rowsAfter, rowsCorrected } = await rebuildTable(tx, view, keys);
   // A first build fills an empty table: nothing was corrected, and no drift can be told.
-  return { mode, strategy: 'full', keysRefreshed: keys.length, rowsCorrected: state.populated ? rowsCorrected : null, rowsAfter };
+  const corrected = state.populated ? rowsCorrected : null;
+  return { mode, strategy: 'full', keysRefreshed: keys.length, rowsCorrected: corrected, rowsAfter, discardedKeys };
 }

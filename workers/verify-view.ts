@@ -3,6 +3,9 @@ import type { Sql } from '../core/db.js';
 import { MvfleetError } from '../core/errors.js';
 import { quoteIdent } from '../core/identifiers.js';
 
+/** Thrown for a view without a complete build: there is nothing to compare yet. */
+export class NotPopulatedError extends MvfleetError {}
+
 /** How a view's stored rows differ from its definition computed now. */
 export interface VerifyResult {
   view: string;
@@ -29,13 +32,18 @@ export interface VerifyResult {
  */
 export async function verifyView(sql: Sql, view: CatalogView): Promise<VerifyResult> {
   const columns = view.columns.map(quoteIdent).join(', ');
+  // A table stores values in its declared types (e.g. its numeric scale): compare in those.
+  const freshColumns =
+    view.storage === 'table'
+      ? view.fields.map((field) => `d.${quoteIdent(field.name)}::${field.getSQLType()} AS ${quoteIdent(field.name)}`).join(', ')
+      : columns;
   const unique = view.uniqueKey.map(quoteIdent).join(', ');
   const pendingKey = view.keyed
     ? `jsonb_build_array(${view.keyed.scopeKey.map((column) => quoteIdent(column.name)).join(', ')})
          IN (SELECT key FROM mv_dirty_keys WHERE view_name = $1)`
     : 'false';
   const text = `
-    WITH fresh AS MATERIALIZED (SELECT ${columns} FROM (${view.definitionSql}) AS d),
+    WITH fresh AS MATERIALIZED (SELECT ${freshColumns} FROM (${view.definitionSql}) AS d),
     stored AS MATERIALIZED (SELECT ${columns} FROM ${quoteIdent(view.name)}),
     sides AS (
       SELECT ${unique}, 's' AS side FROM (SELECT * FROM stored EXCEPT SELECT * FROM fresh) AS only_stored
@@ -56,14 +64,15 @@ export async function verifyView(sql: Sql, view: CatalogView): Promise<VerifyRes
              AS samples
     FROM diff`;
   const notPopulated = (cause?: unknown) =>
-    new MvfleetError(`cannot verify ${view.name}: it is not populated yet (refresh it first)`, { cause });
+    new NotPopulatedError(`cannot verify ${view.name}: it is not populated yet (refresh it first)`, { cause });
   try {
     return await sql.begin('isolation level repeatable read read only', async (tx) => {
       // An empty table that was never built would report every row missing; say what it is instead.
       if (view.storage === 'table') {
         const [state] = await tx<[{ populated: boolean }]>`
           SELECT EXISTS (SELECT 1 FROM mv_table_state
-                         WHERE view_name = ${view.name} AND relid = to_regclass(${quoteIdent(view.name)})::oid::bigint) AS populated`;
+                         WHERE view_name = ${view.name} AND relid = to_regclass(${quoteIdent(view.name)})::oid::bigint
+                           AND definition_md5 = ${view.fingerprint}) AS populated`;
         if (!state.populated) throw notPopulated();
       }
       const [row] = await tx.unsafe<[Omit<VerifyResult, 'view'>]>(text, view.keyed ? [view.name] : []);

@@ -1,6 +1,6 @@
 import { UsageError } from '../../core/errors.js';
 import { demoCatalog } from '../../schema/catalog.js';
-import { verifyView, type VerifyResult } from '../../workers/verify-view.js';
+import { NotPopulatedError, verifyView, type VerifyResult } from '../../workers/verify-view.js';
 import { parseCommandArgs } from '../args.js';
 import type { Command } from '../command.js';
 import { connectDatabase } from '../services.js';
@@ -16,7 +16,7 @@ function describe(result: VerifyResult): string {
 
 export const verifyCommand: Command = {
   name: 'verify',
-  summary: 'Compare views with their definitions; exit 1 on differences no pending refresh explains',
+  summary: 'Compare views with their definitions; exit 1 on differences no pending refresh explains (or an unbuilt view)',
   usage: 'verify <view...> | --all [--json]',
   async run(args, context) {
     const { values, positionals } = parseCommandArgs(
@@ -28,8 +28,18 @@ export const verifyCommand: Command = {
     const views = values.all ? [...demoCatalog.views] : positionals.map((name) => demoCatalog.get(name));
     await using db = await connectDatabase(context, 'mvfleet-verify');
     const results: VerifyResult[] = [];
-    for (const view of views) results.push(await verifyView(db.sql, view));
+    const unpopulated: string[] = [];
+    for (const view of views) {
+      try {
+        results.push(await verifyView(db.sql, view));
+      } catch (error) {
+        // One view without a build must not hide the others' results.
+        if (!(error instanceof NotPopulatedError)) throw error;
+        unpopulated.push(view.name);
+        context.stderr.write(`mvfleet verify: ${error.message}\n`);
+      }
+    }
     context.stdout.write(values.json ? `${JSON.stringify(results, null, 2)}\n` : `${results.map(describe).join('\n')}\n`);
-    return results.some((result) => result.differences > result.pending) ? 1 : 0;
+    return unpopulated.length > 0 || results.some((result) => result.differences > result.pending) ? 1 : 0;
   },
 };
