@@ -140,25 +140,30 @@ export function registerDashboardMetrics({ registry, sql, catalog, queue, logger
     return [...sums].map(([view, value]) => ({ labels: { view }, value }));
   };
 
-  const keysRefreshed = computedMetric({
-    name: 'mvfleet_keys_refreshed_total',
-    help: 'Dirty keys drained by successful refreshes of keyed views, recomputed or covered by a full rebuild (sum of keys_refreshed; fleet-wide).',
-    type: 'counter',
-    values: async () => {
-      const result = await logSnapshot();
-      return result ? perViewSum(result.strategies, keyedViews, (row) => row.keys_refreshed) : [];
-    },
-  });
+  /** A per-view counter summed from one column of the strategy totals. */
+  const strategySum = (name: string, help: string, views: readonly string[], pick: (row: RefreshStrategyRow) => number) =>
+    computedMetric({
+      name,
+      help,
+      type: 'counter',
+      values: async () => {
+        const result = await logSnapshot();
+        return result ? perViewSum(result.strategies, views, pick) : [];
+      },
+    });
 
-  const rowsCorrected = computedMetric({
-    name: 'mvfleet_rows_corrected_total',
-    help: 'Rows full rebuilds of table-stored views corrected outside the keys events announced: changes whose event never came (sum of rows_corrected; fleet-wide).',
-    type: 'counter',
-    values: async () => {
-      const result = await logSnapshot();
-      return result ? perViewSum(result.strategies, tableViews, (row) => row.rows_corrected) : [];
-    },
-  });
+  const keysRefreshed = strategySum(
+    'mvfleet_keys_refreshed_total',
+    'Dirty keys drained by successful refreshes of keyed views, recomputed or covered by a full rebuild (sum of keys_refreshed; fleet-wide).',
+    keyedViews,
+    (row) => row.keys_refreshed,
+  );
+  const rowsCorrected = strategySum(
+    'mvfleet_rows_corrected_total',
+    'Rows full rebuilds of table-stored views corrected outside the keys events announced: changes whose event never came (sum of rows_corrected; fleet-wide).',
+    tableViews,
+    (row) => row.rows_corrected,
+  );
 
   const durationHistogram = computedMetric({
     name: 'mvfleet_refresh_duration_seconds',
