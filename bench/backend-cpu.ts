@@ -25,9 +25,13 @@ export async function backendCpuMs(pids: readonly number[]): Promise<Map<number,
   return result;
 }
 
-/** PIDs of the backends whose `application_name` is `name` (the CLI worker's pool uses `mvfleet-worker`). */
+/**
+ * PIDs of this database's backends whose `application_name` is `name` (the CLI worker's pool
+ * uses `mvfleet-worker`); other databases' backends (a test suite sharing the server) are not counted.
+ */
 export async function backendPids(sql: Queryable, name: string): Promise<number[]> {
-  const rows = await sql<{ pid: number }[]>`SELECT pid FROM pg_stat_activity WHERE application_name = ${name}`;
+  const rows = await sql<{ pid: number }[]>`
+    SELECT pid FROM pg_stat_activity WHERE application_name = ${name} AND datname = current_database()`;
   return rows.map((row) => row.pid);
 }
 
@@ -43,4 +47,45 @@ export async function cpuVisible(sql: Queryable): Promise<boolean> {
   const [{ pid }] = await sql<[{ pid: number }]>`SELECT pg_backend_pid() AS pid`;
   const reading = await backendCpuMs([pid]);
   return reading !== null && reading.has(pid);
+}
+
+/**
+ * Runs `work` and measures it: wall time, and the CPU of `backends` (pids) plus that of the
+ * parallel workers they start. Parallel workers exit with their query, so they are sampled
+ * every `sampleMs` while `work` runs (their last reading is kept: CPU spent after it, at most
+ * one sample interval each, is not counted). `cpuMs` is null when /proc does not show the server.
+ */
+export async function measureWork<T>(
+  sql: Queryable,
+  backends: readonly number[],
+  work: () => Promise<T>,
+  sampleMs = 10,
+): Promise<{ value: T; ms: number; cpuMs: number | null }> {
+  const before = await backendCpuMs(backends);
+  const workers = new Map<number, number>();
+  let running = true;
+  const sampler = (async () => {
+    // Sleep first: work shorter than one interval (a targeted refresh) runs without a concurrent query.
+    for (;;) {
+      await new Promise((resolve) => setTimeout(resolve, sampleMs));
+      if (!running) break;
+      const rows = await sql<{ pid: number }[]>`
+        SELECT pid FROM pg_stat_activity WHERE leader_pid = ANY(${backends as number[]}) AND pid <> leader_pid`;
+      const reading = await backendCpuMs(rows.map((row) => row.pid));
+      for (const [pid, ms] of reading ?? []) workers.set(pid, ms);
+    }
+    return true;
+  })().catch(() => false);
+  const start = performance.now();
+  let value: T;
+  try {
+    value = await work();
+  } finally {
+    running = false;
+  }
+  const ms = performance.now() - start;
+  const sampled = await sampler;
+  const after = await backendCpuMs(backends);
+  const parallel = [...workers.values()].reduce((total, cpu) => total + cpu, 0);
+  return { value, ms, cpuMs: before && after && sampled ? cpuBetween(before, after) + parallel : null };
 }

@@ -37,9 +37,11 @@ export interface ScenarioResult {
   figures: Record<string, Figure>;
   notes: string[];
   durationMs: number;
+  /** 1-, 5- and 15-minute load averages of the machine when the scenario started and ended (others' work skews figures). */
+  load: { start: number[]; end: number[] };
 }
 
-export type Scenario = (context: BenchContext) => Promise<Omit<ScenarioResult, 'scenario' | 'durationMs'>>;
+export type Scenario = (context: BenchContext) => Promise<Omit<ScenarioResult, 'scenario' | 'durationMs' | 'load'>>;
 
 /** Builds figures in order; `add` skips non-finite values with a note instead of writing NaN to the JSON. */
 export function figureSet() {

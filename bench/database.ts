@@ -1,5 +1,7 @@
 import type { Catalog } from '../core/catalog.js';
 import { createDb, type Sql } from '../core/db.js';
+import { MvfleetError, oneLine } from '../core/errors.js';
+import { quoteIdent } from '../core/identifiers.js';
 import { migrate } from '../db/migrate.js';
 import { seedDemo, type ScaleName } from '../seed/index.js';
 import { createRefreshExecutor } from '../workers/refresh-executor.js';
@@ -47,16 +49,25 @@ export async function prepareBenchDatabase(options: {
     await admin.ping();
     const [existing] = await admin.sql<{ comment: string | null }[]>`
       SELECT shobj_description(oid, 'pg_database') AS comment FROM pg_database WHERE datname = ${database}`;
-    if (!existing) {
+    if (existing && options.reseed) {
+      // Recreated rather than truncated: a database migrated by an older migration history cannot be migrated again.
+      log(`dropping database ${database} (--reseed)`);
+      await admin.sql.unsafe(`DROP DATABASE "${database}" WITH (FORCE)`);
+    }
+    if (!existing || options.reseed) {
       log(`creating database ${database}`);
       await admin.sql.unsafe(`CREATE DATABASE "${database}"`);
     }
-    const marker = parseMarker(existing?.comment ?? null);
+    const marker = options.reseed ? null : parseMarker(existing?.comment ?? null);
     const url = withDatabase(serverUrl, database);
     const db = createDb({ url, max: 2, applicationName: 'mvfleet-bench' });
     try {
-      await migrate({ sql: db.sql, catalog });
-      const needsSeed = options.reseed || marker?.scale !== scale || marker.seed !== SEED;
+      try {
+        await migrate({ sql: db.sql, catalog });
+      } catch (error) {
+        throw new MvfleetError(`${oneLine(error)} (bench database ${database}: pass --reseed to drop and recreate it)`, { cause: error });
+      }
+      const needsSeed = marker?.scale !== scale || marker.seed !== SEED;
       let seedMs: number | null = null;
       let seededAt = marker?.seededAt ?? '';
       if (needsSeed) {
@@ -81,11 +92,21 @@ export async function prepareBenchDatabase(options: {
   }
 }
 
-/** Refreshes every view after a seed, and any view a migration left unpopulated otherwise. */
+/**
+ * Refreshes every view after a seed, and any view a migration left unpopulated otherwise: an
+ * MV that was never refreshed, or a table-stored view without a complete build of its
+ * current definition recorded in `mv_table_state` (the executor's full rebuild records one).
+ */
 async function populate(sql: Sql, catalog: Catalog, all: boolean, log: (line: string) => void): Promise<void> {
-  const unpopulated = new Set(
-    (await sql<{ name: string }[]>`SELECT matviewname AS name FROM pg_matviews WHERE NOT ispopulated`).map((row) => row.name),
-  );
+  const unbuiltMvs = await sql<{ name: string }[]>`SELECT matviewname AS name FROM pg_matviews WHERE NOT ispopulated`;
+  // A table counts as built for this incarnation of the table and this definition only (as the executor decides).
+  const builtTables = await sql<{ name: string; fingerprint: string }[]>`
+    SELECT t.view_name AS name, t.definition_md5 AS fingerprint
+    FROM mv_table_state t JOIN pg_class c ON c.oid = t.relid::oid AND c.relname = t.view_name`;
+  const unpopulated = new Set(unbuiltMvs.map((row) => row.name));
+  for (const view of catalog.views.filter((candidate) => candidate.storage === 'table')) {
+    if (!builtTables.some((row) => row.name === view.name && row.fingerprint === view.fingerprint)) unpopulated.add(view.name);
+  }
   const executor = createRefreshExecutor({ sql, catalog, workerId: 'bench-setup' });
   for (const view of catalog.views) {
     if (!all && !unpopulated.has(view.name)) continue;
@@ -104,4 +125,14 @@ function parseMarker(comment: string | null): SeedMarker | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * VACUUMs what refreshes churn (the dirty keys, the refresh log, table-stored views), so a
+ * measurement starts from the same state whether or not the server runs autovacuum (this
+ * machine's does not): every drained key leaves a dead row the next drain would step over.
+ */
+export async function vacuumChurned(sql: Sql, catalog: Catalog): Promise<void> {
+  const tables = ['mv_dirty_keys', 'mv_refresh_log', ...catalog.views.filter((view) => view.storage === 'table').map((view) => view.name)];
+  await sql.unsafe(`VACUUM (ANALYZE) ${tables.map(quoteIdent).join(', ')}`);
 }

@@ -3,7 +3,7 @@ import { UsageError } from '../core/errors.js';
 import { isScaleName, SCALE_NAMES, type ScaleName } from '../seed/scales.js';
 
 /** The scenarios of issue 9, in the order they run. */
-export const SCENARIOS = ['reads', 'refresh-overhead', 'event-storm', 'producer', 'fleet'] as const;
+export const SCENARIOS = ['reads', 'refresh-overhead', 'event-storm', 'targeted', 'producer', 'fleet'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /** How much work each scenario does; `--quick` shrinks every count so the whole run fits in CI. */
@@ -19,6 +19,13 @@ export interface Workload {
   stormEvents: number;
   stormSeconds: number;
   naiveSample: number;
+  /**
+   * targeted: interleaved rounds per keyed view (at least `min`, more while under `budgetMs`);
+   * each round times `oneKeyPerRound` targeted refreshes of one dirty key, `manyKeysPerRound`
+   * of `manyKeys` keys (fewer when the view's full-rebuild share allows fewer), one full
+   * CONCURRENTLY refresh of the view's MV copy and one full rebuild of the table.
+   */
+  targeted: { rounds: { min: number; max: number; budgetMs: number }; oneKeyPerRound: number; manyKeysPerRound: number; manyKeys: number };
   /** producer: emits per backend and pattern (sequential, 64 in flight), split into interleaved blocks. */
   producerEmits: number;
   producerBlocks: number;
@@ -34,6 +41,7 @@ const fullWorkload: Workload = {
   stormEvents: 10_000,
   stormSeconds: 10,
   naiveSample: 20,
+  targeted: { rounds: { min: 5, max: 10, budgetMs: 60_000 }, oneKeyPerRound: 10, manyKeysPerRound: 2, manyKeys: 100 },
   producerEmits: 4_000,
   producerBlocks: 4,
   fleetRounds: 3,
@@ -47,6 +55,7 @@ const quickWorkload: Workload = {
   stormEvents: 1_000,
   stormSeconds: 2,
   naiveSample: 5,
+  targeted: { rounds: { min: 2, max: 2, budgetMs: 0 }, oneKeyPerRound: 3, manyKeysPerRound: 1, manyKeys: 100 },
   producerEmits: 400,
   producerBlocks: 2,
   fleetRounds: 1,
@@ -56,7 +65,7 @@ export interface BenchOptions {
   scale: ScaleName;
   quick: boolean;
   only: ScenarioName[];
-  /** Truncate and seed the bench database again even when it already holds the scale. */
+  /** Drop, recreate and seed the bench database even when it already holds the scale. */
   reseed: boolean;
   /** Server URL (its database is used to CREATE the bench database) — flag, else `DATABASE_URL`. */
   databaseUrl: string | undefined;

@@ -44,11 +44,12 @@ export function renderReport(report: BenchReport): string {
   const lines = [
     `mvfleet bench — ${report.startedAt} — scale ${report.scale}${report.quick ? ' (quick)' : ''}`,
     `${machine.cpus} × ${machine.cpuModel}, ${formatBytes(machine.memoryBytes)} RAM, load ${machine.loadAverage.join(' ')}; ` +
-      `Node ${machine.node}, PostgreSQL ${machine.postgres}, Redis ${machine.redis}, BullMQ ${machine.bullmq}`,
+      `Node ${machine.node}, PostgreSQL ${machine.postgres} (autovacuum ${machine.autovacuum}), Redis ${machine.redis}, BullMQ ${machine.bullmq}`,
     '',
   ];
   for (const result of Object.values(report.scenarios)) {
-    lines.push(`## ${result.scenario} (${(result.durationMs / 1000).toFixed(1)} s)`);
+    const load = `load ${result.load.start.join(' ')} → ${result.load.end.join(' ')}`;
+    lines.push(`## ${result.scenario} (${(result.durationMs / 1000).toFixed(1)} s, ${load})`);
     const rows = Object.entries(result.figures).map(([key, figure]) => [figure.label, formatValue(figure), key]);
     lines.push(renderTable(['figure', 'value', 'key'], rows).trimEnd());
     for (const note of result.notes) lines.push(`  · ${note}`);

@@ -12,7 +12,7 @@ import { createRedis } from '../core/redis.js';
 import { demoCatalog } from '../schema/catalog.js';
 import type { BenchContext, Scenario, ScenarioResult } from './context.js';
 import { prepareBenchDatabase } from './database.js';
-import { machineInfo } from './machine.js';
+import { loadAverage, machineInfo } from './machine.js';
 import { parseBenchArgs, USAGE, type ScenarioName } from './options.js';
 import { deletePrefix } from './redis-keys.js';
 import { renderReport, writeReport, type BenchReport } from './report.js';
@@ -21,11 +21,13 @@ import { fleetScenario } from './scenarios/fleet.js';
 import { producerScenario } from './scenarios/producer.js';
 import { readsScenario } from './scenarios/reads.js';
 import { refreshOverheadScenario } from './scenarios/refresh-overhead.js';
+import { targetedScenario } from './scenarios/targeted.js';
 
 const scenarios: Record<ScenarioName, Scenario> = {
   reads: readsScenario,
   'refresh-overhead': refreshOverheadScenario,
   'event-storm': eventStormScenario,
+  targeted: targetedScenario,
   producer: producerScenario,
   fleet: fleetScenario,
 };
@@ -80,8 +82,10 @@ async function main(argv: string[]): Promise<number> {
     for (const name of options.only) {
       log(`scenario ${name}`);
       const start = performance.now();
+      const loadAtStart = loadAverage();
       const result = await scenarios[name](context);
-      results[name] = { scenario: name, ...result, durationMs: Math.round(performance.now() - start) };
+      const load = { start: loadAtStart, end: loadAverage() };
+      results[name] = { scenario: name, ...result, durationMs: Math.round(performance.now() - start), load };
     }
     const finished = new Date();
     const report: BenchReport = {

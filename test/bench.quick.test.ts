@@ -53,6 +53,12 @@ describe('npm run bench -- --quick', () => {
     expect(report.scenarios['refresh-overhead']!.figures).toHaveProperty(['all.pickup_p99_ms']);
     expect(report.scenarios['event-storm']!.figures).toHaveProperty(['lag.all.p99_ms']);
     expect(report.scenarios.producer!.figures).toHaveProperty(['redis.sequential.throughput']);
+    const targeted = report.scenarios.targeted!.figures;
+    for (const view of ['tournament_analytics_summary', 'mv_revenue_by_project_month']) {
+      expect(targeted).toHaveProperty([`${view}.ratio.concurrent_over_1key`]);
+      expect(targeted).toHaveProperty([`storm.lag.${view}.p99_ms`]);
+    }
+    for (const result of Object.values(report.scenarios)) expect(result.load.start, result.scenario).toHaveLength(3);
   }, 180_000);
 });
 

@@ -74,7 +74,8 @@ function openContenders(context: BenchContext): Contender[] {
     return {
       key,
       label,
-      send: (i) => fleet.emit('invoice.paid', { firmId: (i % 20) + 1, invoiceId: i + 1 }),
+      // Without `sql` the fleet records no keys: the event enqueues a whole-view job (the event storm measures emit with keys).
+      send: (i) => fleet.emit('invoice.paid', { firmId: (i % 20) + 1, projectId: (i % 200) + 1, paidOn: '2026-01-15', invoiceId: i + 1 }),
       async close() {
         await fleet.close();
         await backend.close();
