@@ -41,6 +41,7 @@ export const mvRefreshLog = pgTable(
     startedAt: timestamp('started_at', { withTimezone: true }).notNull().defaultNow(),
     finishedAt: timestamp('finished_at', { withTimezone: true }),
     durationMs: integer('duration_ms'),
+    /** Time spent waiting on locks, sampled for MVs; null for table-stored views. */
     lockWaitMs: integer('lock_wait_ms'),
     rowsAfter: bigint('rows_after', { mode: 'number' }),
     errorMessage: text('error_message'),

@@ -50,11 +50,14 @@ export async function recomputeKeys(
 ): Promise<{ deleted: number; inserted: number }> {
   const params = keyColumnsOf(view, keys);
   const target = quoteIdent(view.name);
-  const deleted = await tx.unsafe(`DELETE FROM ${target} AS v WHERE ${inKeys(view, 'v')}`, params);
+  // Prepared (the text is fixed per view): parsing, describing and planning the view's
+  // definition costs more than recomputing one key (measured 1.1 vs 0.6 ms per statement).
+  const deleted = await tx.unsafe(`DELETE FROM ${target} AS v WHERE ${inKeys(view, 'v')}`, params, { prepare: true });
   const inserted = await tx.unsafe(
     `INSERT INTO ${target} (${columnList(view)})
      SELECT ${columnList(view, 'd')} FROM (${view.keyed!.keyedSql}) AS d WHERE ${inKeys(view, 'd')}`,
     params,
+    { prepare: true },
   );
   return { deleted: deleted.count, inserted: inserted.count };
 }

@@ -50,7 +50,8 @@ export type RefreshOutcome =
       /** The refresh's `as_of`. */
       startedAt: Date;
       durationMs: number;
-      lockWaitMs: number;
+      /** Null for table-stored views (not sampled: a refresh takes only row locks there). */
+      lockWaitMs: number | null;
       rowsAfter: number;
     }
   | { status: 'skipped'; logId: number; view: string; coveredBy: Date }
@@ -133,6 +134,7 @@ export function createRefreshExecutor(options: RefreshExecutorOptions): RefreshE
     let mode: RefreshMode | null = null;
     let lockWaitMs: number | null = null;
     let registered = false;
+    let pendingAttempt: Promise<{ id: number }> | null = null;
     try {
       const outcome = await sql.begin(async (tx) => {
         const start = await beginRefresh(tx, view.name, view, request.scope ?? 'view');
@@ -146,21 +148,24 @@ export function createRefreshExecutor(options: RefreshExecutorOptions): RefreshE
           const message = `already fresh: a refresh started at ${coveredBy.toISOString()}, after the request`;
           return { status: 'skipped', logId: await insertSkipped(sql, identity, message), view: view.name, coveredBy } as const;
         }
-        const { pid } = start;
-        const attempt = await startAttempt(sql, identity, pid);
-        logId = attempt.id;
-        if (attempt.orphansClosed > 0) log.warn({ orphans: attempt.orphansClosed }, 'closed refresh-log rows of a lost worker');
+        const { pid, startedAt } = start;
+        // The running row goes in on another connection while the refresh runs (a targeted
+        // refresh takes a few milliseconds; waiting for the row first would add a third).
+        const attemptStarted = startAttempt(sql, identity, pid, startedAt);
+        pendingAttempt = attemptStarted;
+        void attemptStarted.then((attempt) => {
+          logId = attempt.id;
+          if (attempt.orphansClosed > 0) log.warn({ orphans: attempt.orphansClosed }, 'closed refresh-log rows of a lost worker');
+        }, () => {});
         running.set(view.name, pid);
         registered = true;
 
         if (!start.exists) {
-          throw new PermanentRefreshError(`view ${view.name} does not exist (run mvfleet migrate)`, '42P01', logId);
+          throw new PermanentRefreshError(`view ${view.name} does not exist (run mvfleet migrate)`, '42P01', null);
         }
-        // started_at was taken after the fence and before the refresh takes its snapshot (and
-        // drains its dirty keys), so as_of never claims more than the view holds; lock waits
-        // count in lock_wait_ms and the duration.
-        const { startedAt } = attempt;
-        const probe = probeLockWait(sql, pid);
+        // Tables take only row-level locks during a refresh: nothing to sample (and a 2 ms
+        // targeted refresh would pay for the sampling). lock_timeout still applies.
+        const probe = view.storage === 'materialized' ? probeLockWait(sql, pid) : { stop: async () => null };
         let applied;
         try {
           applied = await applyRefresh(
@@ -170,17 +175,21 @@ export function createRefreshExecutor(options: RefreshExecutorOptions): RefreshE
             { scope: request.scope ?? 'view', mode: request.mode ?? 'auto' },
             (decided) => {
               mode = decided;
-              emitter.emit('refresh:start', { view: view.name, logId: attempt.id, mode: decided, request });
+              void attemptStarted.then(
+                (attempt) => emitter.emit('refresh:start', { view: view.name, logId: attempt.id, mode: decided, request }),
+                () => {},
+              );
             },
           );
         } finally {
           lockWaitMs = await probe.stop();
         }
+        const attempt = await attemptStarted;
         const { discardedKeys, ...done } = applied;
         if (discardedKeys.length > 0) {
           log.warn({ discardedKeys: discardedKeys.slice(0, 10), count: discardedKeys.length }, 'dropped malformed dirty keys; rebuilt the view whole');
         }
-        const result = { ...done, startedAt, lockWaitMs: lockWaitMs ?? 0 };
+        const result = { ...done, startedAt, lockWaitMs };
         await markSuccess(tx, attempt.id, result);
         return {
           status: 'success',
@@ -203,6 +212,9 @@ export function createRefreshExecutor(options: RefreshExecutorOptions): RefreshE
       }
       return outcome;
     } catch (cause) {
+      // The running row may still be on its way: a failure must close it, never leave it running.
+      const attemptRow = pendingAttempt as Promise<{ id: number }> | null;
+      if (logId === null && attemptRow) logId = await attemptRow.then((attempt) => attempt.id, () => null);
       const sqlState = cause instanceof RefreshFailedError ? cause.sqlState : sqlStateOf(cause);
       const cancelReason = sqlState === '57014' ? cancelled.get(view.name) : undefined;
       const detail = cancelReason ? `cancelled: ${cancelReason}` : oneLine(cause);

@@ -20,15 +20,22 @@ export interface AttemptIdentity {
  * Starts an attempt: inserts its `running` row (committed at once, so dashboards see it) and,
  * in the same statement, closes `running` rows of the same view left by dead workers. The
  * caller holds the view's fence, and only the fence holder can have a live attempt, so any
- * other `running` row belongs to a worker that died. The new row's `started_at` is taken
- * after the fence and before REFRESH takes its snapshot: the refresh's `as_of`.
+ * other `running` row belongs to a worker that died. `startedAt` is the refresh's `as_of`,
+ * taken by the refresh transaction before its snapshot (see `beginRefresh`), so this insert
+ * may run alongside the refresh.
+ *
+ * Committed without waiting for its WAL flush (`synchronous_commit = off` for this statement's
+ * transaction only): the row is visible at once, and the refresh's own commit, which is
+ * synchronous, flushes it too (WAL is sequential). A server crash before that loses the
+ * row together with the refresh it describes. It saves a disk flush per refresh.
  */
 export async function startAttempt(
   sql: Queryable,
   attempt: AttemptIdentity,
   backendPid: number,
-): Promise<{ id: number; startedAt: Date; orphansClosed: number }> {
-  const [row] = await sql<[{ id: number; started_at: Date; orphans: number }]>`
+  startedAt: Date,
+): Promise<{ id: number; orphansClosed: number }> {
+  const [row] = await sql<[{ id: number; orphans: number }]>`
     WITH orphans AS (
       UPDATE mv_refresh_log
       SET status = 'failed', finished_at = clock_timestamp(), error_message = ${WORKER_LOST}, backend_pid = NULL,
@@ -40,11 +47,13 @@ export async function startAttempt(
         (view_name, status, reason, trigger_detail, job_id, attempt, worker_id, requested_at, started_at, backend_pid)
       VALUES
         (${attempt.view}, 'running', ${attempt.reason}, ${attempt.triggerDetail}, ${attempt.jobId}, ${attempt.attempt},
-         ${attempt.workerId}, ${attempt.requestedAt}, clock_timestamp(), ${backendPid})
-      RETURNING id, started_at
+         ${attempt.workerId}, ${attempt.requestedAt}, ${startedAt}, ${backendPid})
+      RETURNING id
     )
-    SELECT started.id, started.started_at, (SELECT count(*) FROM orphans)::int AS orphans FROM started`;
-  return { id: row.id, startedAt: row.started_at, orphansClosed: row.orphans };
+    SELECT started.id, (SELECT count(*) FROM orphans)::int AS orphans,
+           set_config('synchronous_commit', 'off', true)
+    FROM started`;
+  return { id: row.id, orphansClosed: row.orphans };
 }
 
 /** Records a skipped request (already covered by a refresh that started after it). */
@@ -73,7 +82,7 @@ export async function markSuccess(
     keysRefreshed: number | null;
     rowsCorrected: number | null;
     startedAt: Date;
-    lockWaitMs: number;
+    lockWaitMs: number | null;
     rowsAfter: number;
   },
 ): Promise<void> {

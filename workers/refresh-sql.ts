@@ -16,6 +16,11 @@ export interface RefreshStart {
   /** PostgreSQL backend of the refresh transaction (for cancellation and orphan detection). */
   pid: number;
   /**
+   * When this statement started: before the refresh takes its snapshot or drains its keys, so
+   * it is the refresh's `as_of` (`started_at`), never claiming more than the view holds.
+   */
+  startedAt: Date;
+  /**
    * Start of the view's last successful refresh that satisfies a request of this scope (read
    * under the fence), or null: any refresh for `keys`, only a whole-view one for `view` (a
    * schedule's full rebuild is what catches changes whose event never came).
@@ -55,6 +60,7 @@ export async function beginRefresh(
       {
         acquired: boolean;
         pid: number;
+        started_at: Date;
         covered_by: Date | null;
         last_rows: number | null;
         pending_keys: boolean;
@@ -66,6 +72,7 @@ export async function beginRefresh(
   >`
     SELECT f.acquired,
            pg_backend_pid() AS pid,
+           statement_timestamp() AS started_at,
            CASE WHEN ${scope} = 'keys' THEN s.started_at ELSE w.started_at END AS covered_by,
            s.rows_after::float8 AS last_rows,
            f.acquired AND EXISTS (SELECT 1 FROM mv_dirty_keys d WHERE d.view_name = ${view}) AS pending_keys,
@@ -100,6 +107,7 @@ export async function beginRefresh(
   return {
     acquired: row.acquired,
     pid: row.pid,
+    startedAt: row.started_at,
     coveredBy: row.covered_by,
     lastRows: row.last_rows,
     pendingKeys: row.pending_keys,
