@@ -4,8 +4,8 @@ import { keyColumnsOf, type KeyTuple } from '../core/event-keys.js';
 import { quoteIdent } from '../core/identifiers.js';
 
 /**
- * The SQL of keyed views: draining dirty keys, recomputing a set of keys in a table-stored
- * view, and rebuilding such a table without blocking its readers. Every statement runs in
+ * The SQL of keyed views: recomputing a set of keys in a table-stored view, and rebuilding
+ * such a table without blocking its readers (the dirty keys are drained by `beginRefresh`). Every statement runs in
  * the refresh transaction, under the view's fence. Identifiers come from the catalog and are
  * quoted; keys travel as array parameters, one per scope key column (`$1`, `$2`, …).
  */
@@ -24,18 +24,6 @@ export function keyRelation(view: CatalogView): string {
 export function inKeys(view: CatalogView, alias: string): string {
   const scope = view.keyed!.scopeKey.map((column) => `${alias}.${quoteIdent(column.name)}`);
   return `(${scope.join(', ')}) IN ${keyRelation(view)}`;
-}
-
-/**
- * Deletes the view's dirty keys that this statement can see and returns them, distinct.
- * Keys recorded after the statement's snapshot stay for the next refresh; a refresh that
- * rolls back puts its keys back. Producers only append rows, so they never wait on this.
- */
-export async function drainDirtyKeys(tx: Queryable, view: string): Promise<KeyTuple[]> {
-  const rows = await tx<{ key: KeyTuple }[]>`
-    WITH drained AS (DELETE FROM mv_dirty_keys WHERE view_name = ${view} RETURNING key)
-    SELECT DISTINCT key FROM drained`;
-  return rows.map((row) => row.key);
 }
 
 /**

@@ -137,14 +137,15 @@ export function createRefreshExecutor(options: RefreshExecutorOptions): RefreshE
     let pendingAttempt: Promise<{ id: number }> | null = null;
     try {
       const outcome = await sql.begin(async (tx) => {
-        const start = await beginRefresh(tx, view.name, view, request.scope ?? 'view');
-        if (!start.acquired) return { status: 'busy', view: view.name } as const;
         const { requestedAt } = identity;
+        const start = await beginRefresh(tx, view.name, view, {
+          scope: request.scope ?? 'view',
+          coveredAfter: requestedAt ? new Date(requestedAt.getTime() + skewToleranceMs) : null,
+          drain: view.keyed !== null,
+        });
+        if (!start.acquired) return { status: 'busy', view: view.name } as const;
         const coveredBy = start.coveredBy;
-        // A key request is covered only once no key waits: a job that absorbed later requests
-        // (BullMQ joins them to a waiting job, keeping its first requestedAt) must still run for them.
-        const keysWaiting = request.scope === 'keys' && start.pendingKeys;
-        if (requestedAt && coveredBy && !keysWaiting && coveredBy.getTime() >= requestedAt.getTime() + skewToleranceMs) {
+        if (start.skip && coveredBy) {
           const message = `already fresh: a refresh started at ${coveredBy.toISOString()}, after the request`;
           return { status: 'skipped', logId: await insertSkipped(sql, identity, message), view: view.name, coveredBy } as const;
         }

@@ -2,7 +2,7 @@ import type { CatalogView } from '../core/catalog.js';
 import { partitionKeys } from '../core/event-keys.js';
 import type { Queryable } from '../core/db.js';
 import type { RefreshMode, RefreshStrategy } from '../schema/refresh-log.js';
-import { drainDirtyKeys, rebuildTable, recomputeKeys, replaceTable } from './keyed-refresh-sql.js';
+import { rebuildTable, recomputeKeys, replaceTable } from './keyed-refresh-sql.js';
 import { PermanentRefreshError } from './refresh-errors.js';
 import { countRows, refreshStatement, type RefreshStart } from './refresh-sql.js';
 
@@ -54,7 +54,8 @@ export function targetedPossible(
 /**
  * Runs the refresh in `tx` (which holds the view's fence): REFRESH MATERIALIZED VIEW for an
  * MV; for a table, a targeted recompute of the dirty keys or a full diff-apply rebuild.
- * Keyed views drain their dirty keys in the same transaction, so a refresh that fails keeps them.
+ * Keyed views drained their dirty keys when the transaction began (`state.drainedKeys`), so a
+ * refresh that fails keeps them.
  *
  * `modeDecided` is called once the mode is known, before the long statement starts.
  */
@@ -76,7 +77,7 @@ export async function applyRefresh(
   if (view.storage === 'materialized') {
     const mode = chooseMode(view, state, request.mode);
     modeDecided(mode);
-    const keys = view.keyed ? await drainDirtyKeys(tx, view.name) : null;
+    const keys = view.keyed ? state.drainedKeys : null;
     await tx.unsafe(refreshStatement(view.name, mode));
     const rowsAfter = await countRows(tx, view.name);
     return { mode, strategy: 'full', keysRefreshed: keys?.length ?? null, rowsCorrected: null, rowsAfter, discardedKeys: [] };
@@ -85,7 +86,7 @@ export async function applyRefresh(
   // Tables never block readers: targeted and diff-apply refreshes change rows under MVCC.
   const mode: RefreshMode = request.mode === 'plain' ? 'plain' : 'concurrent';
   modeDecided(mode);
-  const { valid: keys, invalid: discardedKeys } = partitionKeys(view, await drainDirtyKeys(tx, view.name));
+  const { valid: keys, invalid: discardedKeys } = partitionKeys(view, state.drainedKeys);
   if (discardedKeys.length === 0 && targetedPossible(view, state, request, keys.length)) {
     const { deleted, inserted } = keys.length > 0 ? await recomputeKeys(tx, view, keys) : { deleted: 0, inserted: 0 };
     const rowsAfter = state.lastRows! - deleted + inserted;
