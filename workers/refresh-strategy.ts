@@ -89,6 +89,7 @@ export async function applyRefresh(
   const { valid: keys, invalid: discardedKeys } = partitionKeys(view, state.drainedKeys);
   if (discardedKeys.length === 0 && targetedPossible(view, state, request, keys.length)) {
     const { deleted, inserted } = keys.length > 0 ? await recomputeKeys(tx, view, keys) : { deleted: 0, inserted: 0 };
+    // Updated rows replace themselves: the count changes by keys that appeared or disappeared.
     const rowsAfter = state.lastRows! - deleted + inserted;
     return { mode, strategy: 'targeted', keysRefreshed: keys.length, rowsCorrected: null, rowsAfter, discardedKeys };
   }

@@ -194,7 +194,7 @@ function addViewFigures(out: Out, view: CatalogView, measured: ViewSamples, want
   const labels: Record<Kind, string> = {
     targeted_1key: 'targeted refresh, 1 dirty key',
     targeted_many: `targeted refresh, ${manyKeys} dirty keys`,
-    recompute_1key: 'recompute of 1 key without the executor (DELETE + INSERT in a transaction)',
+    recompute_1key: 'recompute of 1 key without the executor (the upsert-and-delete statement in a transaction)',
     full_concurrent_mv: 'full REFRESH MATERIALIZED VIEW CONCURRENTLY of the MV copy',
     full_rebuild: 'full diff-apply rebuild of the table (executor)',
   };
