@@ -21,6 +21,18 @@ export async function recordDirtyKeys(sql: Queryable, event: string, keys: reado
     SELECT view_name, key::jsonb, ${event} FROM unnest(${views}::text[], ${json}::text[]) AS k(view_name, key)`;
 }
 
+/**
+ * Views with keys recorded more than `olderThanMs` ago and still waiting: their refresh
+ * request was lost (the producer failed to enqueue after recording, a queue lost the job,
+ * PostgreSQL lost a refresh's commit in a crash). The worker sweep requests them again.
+ */
+export async function viewsWithWaitingKeys(sql: Queryable, olderThanMs: number): Promise<string[]> {
+  const rows = await sql<{ view_name: string }[]>`
+    SELECT DISTINCT view_name FROM mv_dirty_keys
+    WHERE recorded_at < clock_timestamp() - make_interval(secs => ${olderThanMs / 1000})`;
+  return rows.map((row) => row.view_name);
+}
+
 /** Whether a key of a view waits for a targeted refresh (reads serve such keys live). */
 export async function isDirty(sql: Queryable, view: string, key: KeyTuple): Promise<boolean> {
   // Through text: a parameter PostgreSQL types as jsonb is JSON-encoded again by postgres.js,

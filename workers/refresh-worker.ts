@@ -11,6 +11,7 @@ import { createRefreshQueue, enqueueRefresh } from '../producers/refresh-queue.j
 import { directDependants } from './cascade.js';
 import { handleScheduleTick } from './schedule-tick.js';
 import { PermanentRefreshError, RefreshFailedError } from './refresh-errors.js';
+import { viewsWithWaitingKeys } from '../db/dirty-keys.js';
 import { closeOrphans, pruneLog } from './refresh-log-store.js';
 import { createRefreshExecutor, type RefreshExecutor, type RefreshOutcome } from './refresh-executor.js';
 
@@ -51,6 +52,12 @@ export interface RefreshWorkerOptions {
    */
   orphanSweepIntervalMs?: number;
   /**
+   * Dirty keys still waiting this long after they were recorded get a refresh requested by
+   * the sweep: a backstop for requests lost between recording a key and its job.
+   * @defaultValue 60_000
+   */
+  waitingKeysRescueMs?: number;
+  /**
    * Refresh-log rows older than this many days are deleted by the sweep, so the log (and the
    * dashboard's scrape of it) does not grow without bound.
    * @defaultValue 90
@@ -74,6 +81,7 @@ export const workerDefaults = {
   shutdownGraceMs: 30_000,
   busyRetryDelayMs: 1_000,
   orphanSweepIntervalMs: 30_000,
+  waitingKeysRescueMs: 60_000,
   logRetentionDays: 90,
   lockDurationMs: 30_000,
   stalledIntervalMs: 30_000,
@@ -110,6 +118,9 @@ function validate(options: RefreshWorkerOptions): void {
   if (busyRetryDelayMs !== undefined && !(busyRetryDelayMs >= 0)) problems.push(`busyRetryDelayMs must be >= 0 (got ${busyRetryDelayMs})`);
   if (orphanSweepIntervalMs !== undefined && !(orphanSweepIntervalMs >= 1_000)) {
     problems.push(`orphanSweepIntervalMs must be >= 1000 (got ${orphanSweepIntervalMs})`);
+  }
+  if (options.waitingKeysRescueMs !== undefined && !(options.waitingKeysRescueMs >= 1_000)) {
+    problems.push(`waitingKeysRescueMs must be >= 1000 (got ${options.waitingKeysRescueMs})`);
   }
   if (options.logRetentionDays !== undefined && !(Number.isInteger(options.logRetentionDays) && options.logRetentionDays >= 1)) {
     problems.push(`logRetentionDays must be an integer >= 1 (got ${options.logRetentionDays})`);
@@ -176,6 +187,8 @@ export function createWorker(options: RefreshWorkerOptions): RefreshWorker {
           reason: 'cascade',
           triggerDetail: data.view,
           requestedAt: new Date().toISOString(),
+          // Upstream refreshes in a burst (targeted ones come every few hundred ms) share one.
+          delayMs: catalog.has(dependant) ? catalog.get(dependant).coalesceWindowMs : 0,
         });
       }
     }
@@ -238,6 +251,18 @@ export function createWorker(options: RefreshWorkerOptions): RefreshWorker {
       if (closed > 0) logger.warn({ closed }, 'closed refresh-log rows of lost workers');
       const pruned = await pruneLog(sql, settings.logRetentionDays);
       if (pruned > 0) logger.info({ pruned, olderThanDays: settings.logRetentionDays }, 'pruned refresh-log rows');
+      // Coalesces with any key request still pending, so a healthy fleet gets no extra refresh.
+      for (const view of await viewsWithWaitingKeys(sql, settings.waitingKeysRescueMs)) {
+        if (!catalog.has(view) || !catalog.get(view).keyed) continue;
+        logger.warn({ view }, 'dirty keys waiting without a refresh: requesting one');
+        await enqueueRefresh(cascadeQueue, catalog, {
+          view,
+          reason: 'event',
+          triggerDetail: 'waiting dirty keys',
+          requestedAt: new Date().toISOString(),
+          scope: 'keys',
+        });
+      }
     } catch (error) {
       logger.warn({ err: error }, 'orphan sweep failed');
     }
