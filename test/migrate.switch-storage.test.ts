@@ -83,7 +83,9 @@ describe('switching keyed views from MV to table storage is a migration', () => 
     await db.sql`ALTER TABLE mv_refresh_log DROP COLUMN strategy, DROP COLUMN keys_refreshed, DROP COLUMN rows_corrected`;
 
     const result = await migrate({ sql: db.sql, catalog: demoCatalog });
-    expect(result.applied).toEqual(['0002_keyed_views']);
+    expect(result.applied).toEqual(['0002_keyed_views', '0003_dirty_keys_autovacuum']);
+    const [queueTable] = await db.sql<[{ options: string[] }]>`SELECT reloptions AS options FROM pg_class WHERE oid = 'mv_dirty_keys'::regclass`;
+    expect(queueTable.options).toEqual(expect.arrayContaining(['autovacuum_vacuum_threshold=5000', 'autovacuum_vacuum_scale_factor=0']));
     // The quarterly roll-up reads the revenue view: dropped with the MV, recreated on the table.
     expect(result.droppedDependants).toEqual(['mv_revenue_by_firm_quarter']);
     expect(result.createdViews).toEqual(['mv_revenue_by_firm_quarter']);
