@@ -1,15 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { seededRandom } from '../bench/stats.js';
 import type { Sql } from '../core/db.js';
 import { createDemoFleet, type DemoFleet } from '../producers/demo-fleet.js';
 import { createRefreshQueue } from '../producers/refresh-queue.js';
 import { demoCatalog } from '../schema/catalog.js';
-import { seedDemo } from '../seed/index.js';
-import { createRefreshExecutor } from '../workers/refresh-executor.js';
 import { verifyView } from '../workers/verify-view.js';
 import { useTestDatabase } from './helpers/database.js';
 import { useChildProcesses } from './helpers/processes.js';
 import { useTestQueue } from './helpers/queue-backend.js';
+import { startSeededFleet } from './helpers/worker-fleet.js';
 import { viewAndReference } from './helpers/reference-views.js';
 import { waitUntil } from './helpers/wait.js';
 
@@ -260,18 +258,7 @@ describe('targeted refreshes of keyed views', () => {
   const processes = useChildProcesses();
 
   it('end up exact under random inserts, updates, deletes and interleaved full refreshes', async () => {
-    const seed = Date.now() % 100_000;
-    // Seeded so a failing run can be replayed from the seed printed in its assertion messages.
-    const random = seededRandom(seed);
-    const pick = (n: number) => Math.floor(random() * n);
-    await seedDemo({ sql: db.sql, scale: 'small' });
-    const executor = createRefreshExecutor({ sql: db.sql, catalog: demoCatalog });
-    for (const view of demoCatalog.views) await executor.refresh({ view: view.name, reason: 'manual' });
-    const [{ now: workloadStart }] = await db.sql<[{ now: Date }]>`SELECT now()`;
-
-    const env = { DATABASE_URL: db.url, ...backends.env(), LOG_LEVEL: 'info' };
-    const workers = [1, 2].map(() => processes.cli(['worker', '--concurrency', '3'], env));
-    await Promise.all(workers.map((worker) => worker.waitFor('"worker started"')));
+    const { seed, random, pick, refreshedAt: workloadStart } = await startSeededFleet(db, backends, processes);
     const fleet = createDemoFleet({ backend: backends.backend('producer'), sql: db.sql });
     const projects = await db.sql<{ id: number; firm_id: number }[]>`SELECT id, firm_id FROM projects ORDER BY id`;
     let user = 10_000_000;

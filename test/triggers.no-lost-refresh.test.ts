@@ -2,14 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { Sql } from '../core/db.js';
 import { createDemoFleet, type DemoFleet } from '../producers/demo-fleet.js';
 import type { RefreshHandle } from '../producers/fleet.js';
-import { seededRandom } from '../bench/stats.js';
 import { createRefreshQueue } from '../producers/refresh-queue.js';
 import { demoCatalog } from '../schema/catalog.js';
-import { seedDemo } from '../seed/index.js';
-import { createRefreshExecutor } from '../workers/refresh-executor.js';
 import { useTestDatabase } from './helpers/database.js';
 import { useChildProcesses } from './helpers/processes.js';
 import { useTestQueue } from './helpers/queue-backend.js';
+import { startSeededFleet } from './helpers/worker-fleet.js';
 import { viewAndReference } from './helpers/reference-views.js';
 import { waitUntil } from './helpers/wait.js';
 
@@ -77,17 +75,7 @@ describe('no lost refresh', () => {
   const processes = useChildProcesses();
 
   it('every event gets a refresh that started after it, and the views end up exact', async () => {
-    const seed = Date.now() % 100_000;
-    // Seeded so a failing run can be replayed from the seed printed in its assertion message.
-    const random = seededRandom(seed);
-    const pick = (n: number) => Math.floor(random() * n);
-    await seedDemo({ sql: db.sql, scale: 'small' });
-    const executor = createRefreshExecutor({ sql: db.sql, catalog: demoCatalog });
-    for (const view of demoCatalog.views) await executor.refresh({ view: view.name, reason: 'manual' });
-
-    const env = { DATABASE_URL: db.url, ...backends.env(), LOG_LEVEL: 'info' };
-    const workers = [1, 2].map(() => processes.cli(['worker', '--concurrency', '3'], env));
-    await Promise.all(workers.map((worker) => worker.waitFor('"worker started"')));
+    const { seed, pick } = await startSeededFleet(db, backends, processes);
     const fleet = createDemoFleet({ backend: backends.backend('producer') });
 
     const events = Object.keys(writes);
