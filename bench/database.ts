@@ -3,6 +3,7 @@ import { createDb, type Sql } from '../core/db.js';
 import { MvfleetError, oneLine } from '../core/errors.js';
 import { quoteIdent } from '../core/identifiers.js';
 import { migrate } from '../db/migrate.js';
+import { freshnessStatement } from '../reads/read-sql.js';
 import { seedDemo, type ScaleName } from '../seed/index.js';
 import { createRefreshExecutor } from '../workers/refresh-executor.js';
 
@@ -98,14 +99,12 @@ export async function prepareBenchDatabase(options: {
  * current definition recorded in `mv_table_state` (the executor's full rebuild records one).
  */
 async function populate(sql: Sql, catalog: Catalog, all: boolean, log: (line: string) => void): Promise<void> {
-  const unbuiltMvs = await sql<{ name: string }[]>`SELECT matviewname AS name FROM pg_matviews WHERE NOT ispopulated`;
-  // A table counts as built for this incarnation of the table and this definition only (as the executor decides).
-  const builtTables = await sql<{ name: string; fingerprint: string }[]>`
-    SELECT t.view_name AS name, t.definition_md5 AS fingerprint
-    FROM mv_table_state t JOIN pg_class c ON c.oid = t.relid::oid AND c.relname = t.view_name`;
-  const unpopulated = new Set(unbuiltMvs.map((row) => row.name));
-  for (const view of catalog.views.filter((candidate) => candidate.storage === 'table')) {
-    if (!builtTables.some((row) => row.name === view.name && row.fingerprint === view.fingerprint)) unpopulated.add(view.name);
+  // The reader's own test of "populated" (MV refreshed; table built from this incarnation and definition).
+  const unpopulated = new Set<string>();
+  for (const view of catalog.views) {
+    const freshness = freshnessStatement(view);
+    const [state] = await sql.unsafe<[{ populated: boolean | null }]>(freshness.text, freshness.params);
+    if (!state.populated) unpopulated.add(view.name);
   }
   const executor = createRefreshExecutor({ sql, catalog, workerId: 'bench-setup' });
   for (const view of catalog.views) {

@@ -51,13 +51,13 @@ export interface CatalogKeys {
 
 export const keyedDefaults = { fullRebuildShare: 0.2 } satisfies Partial<KeyedDefinition>;
 
+/** Types whose values have one canonical JSON form (core/event-keys.ts), so a key compares equal wherever it is recorded. */
+const SCOPE_KEY_TYPES = /^(smallint|integer|bigint|date|text)$/;
+
 /**
  * Checks a view's `keyed` declaration (pushing problems onto `problems`) and renders its
  * key-restricted definition; null for a view that is not keyed or has problems.
  */
-/** Types whose values have one canonical JSON form (core/event-keys.ts), so a key compares equal wherever it is recorded. */
-const SCOPE_KEY_TYPES = /^(smallint|integer|bigint|date|text)$/;
-
 export function resolveKeys(name: string, definition: ViewDefinition, fields: PgColumn[], problems: string[]): CatalogKeys | null {
   const keyed = definition.keyed;
   if (!keyed) return null;
@@ -90,4 +90,3 @@ export function resolveKeys(name: string, definition: ViewDefinition, fields: Pg
   }
   return { scopeKey, keyedSql, eventKeys: keyed.eventKeys, fullRebuildShare };
 }
-

@@ -122,7 +122,7 @@ export function registerDashboardMetrics({ registry, sql, catalog, queue, logger
         totals.set(JSON.stringify([view, strategy]), { labels: { view, strategy }, value });
       for (const view of catalog.views) {
         set(view.name, 'full', 0);
-        if (view.storage === 'table' && view.keyed) set(view.name, 'targeted', 0);
+        if (view.storage === 'table') set(view.name, 'targeted', 0);
       }
       for (const row of result.strategies) set(row.view, row.strategy, row.count);
       return [...totals.values()];

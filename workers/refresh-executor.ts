@@ -130,7 +130,6 @@ export function createRefreshExecutor(options: RefreshExecutorOptions): RefreshE
     };
     const log = logger.child({ view: view.name, jobId: identity.jobId, attempt: identity.attempt });
 
-    let logId: number | null = null;
     let mode: RefreshMode | null = null;
     let lockWaitMs: number | null = null;
     let registered = false;
@@ -155,7 +154,6 @@ export function createRefreshExecutor(options: RefreshExecutorOptions): RefreshE
         const attemptStarted = startAttempt(sql, identity, pid, startedAt);
         pendingAttempt = attemptStarted;
         void attemptStarted.then((attempt) => {
-          logId = attempt.id;
           if (attempt.orphansClosed > 0) log.warn({ orphans: attempt.orphansClosed }, 'closed refresh-log rows of a lost worker');
         }, () => {});
         running.set(view.name, pid);
@@ -215,7 +213,7 @@ export function createRefreshExecutor(options: RefreshExecutorOptions): RefreshE
     } catch (cause) {
       // The running row may still be on its way: a failure must close it, never leave it running.
       const attemptRow = pendingAttempt as Promise<{ id: number }> | null;
-      if (logId === null && attemptRow) logId = await attemptRow.then((attempt) => attempt.id, () => null);
+      const logId = attemptRow ? await attemptRow.then((attempt) => attempt.id, () => null) : null;
       const sqlState = cause instanceof RefreshFailedError ? cause.sqlState : sqlStateOf(cause);
       const cancelReason = sqlState === '57014' ? cancelled.get(view.name) : undefined;
       const detail = cancelReason ? `cancelled: ${cancelReason}` : oneLine(cause);

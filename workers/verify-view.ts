@@ -1,7 +1,8 @@
 import type { CatalogView } from '../core/catalog.js';
 import type { Sql } from '../core/db.js';
-import { MvfleetError } from '../core/errors.js';
+import { MvfleetError, sqlStateOf } from '../core/errors.js';
 import { quoteIdent } from '../core/identifiers.js';
+import { freshnessStatement } from '../reads/read-sql.js';
 
 /** Thrown for a view without a complete build: there is nothing to compare yet. */
 export class NotPopulatedError extends MvfleetError {}
@@ -68,18 +69,14 @@ export async function verifyView(sql: Sql, view: CatalogView): Promise<VerifyRes
   try {
     return await sql.begin('isolation level repeatable read read only', async (tx) => {
       // An empty table that was never built would report every row missing; say what it is instead.
-      if (view.storage === 'table') {
-        const [state] = await tx<[{ populated: boolean }]>`
-          SELECT EXISTS (SELECT 1 FROM mv_table_state
-                         WHERE view_name = ${view.name} AND relid = to_regclass(${quoteIdent(view.name)})::oid::bigint
-                           AND definition_md5 = ${view.fingerprint}) AS populated`;
-        if (!state.populated) throw notPopulated();
-      }
+      const freshness = freshnessStatement(view);
+      const [state] = await tx.unsafe<[{ populated: boolean | null }]>(freshness.text, freshness.params);
+      if (state.populated === false) throw notPopulated();
       const [row] = await tx.unsafe<[Omit<VerifyResult, 'view'>]>(text, view.keyed ? [view.name] : []);
       return { view: view.name, ...row };
     });
   } catch (error) {
-    if ((error as { code?: string }).code === '55000') throw notPopulated(error);
+    if (sqlStateOf(error) === '55000') throw notPopulated(error);
     throw error;
   }
 }
