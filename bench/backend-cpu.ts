@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { Queryable } from '../core/db.js';
+import type { Queryable } from '../src/core/db.js';
 
 /** Linux reports utime/stime in clock ticks; 100 per second on every mainstream kernel config. */
 const TICKS_PER_SECOND = 100;

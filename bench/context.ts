@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import type { Catalog } from '../core/catalog.js';
-import type { DbHandle } from '../core/db.js';
+import type { Catalog } from '../src/catalog/catalog.js';
+import type { DbHandle } from '../src/core/db.js';
 import type { BenchOptions, ScenarioName, Workload } from './options.js';
 
 /** What every scenario gets from the runner. */

@@ -1,11 +1,11 @@
-import type { Catalog } from '../core/catalog.js';
-import { createDb, type Sql } from '../core/db.js';
-import { MvfleetError, oneLine } from '../core/errors.js';
-import { quoteIdent } from '../core/identifiers.js';
-import { migrate } from '../db/migrate.js';
-import { freshnessStatement } from '../reads/read-sql.js';
-import { seedDemo, type ScaleName } from '../seed/index.js';
-import { createRefreshExecutor } from '../workers/refresh-executor.js';
+import type { Catalog } from '../src/catalog/catalog.js';
+import { createDb, type Sql } from '../src/core/db.js';
+import { MvfleetError, oneLine } from '../src/core/errors.js';
+import { quoteIdent } from '../src/core/identifiers.js';
+import { migrate } from '../src/migrate/migrate.js';
+import { freshnessStatement } from '../src/reads/read-sql.js';
+import { seedDemo, type ScaleName } from '../examples/demo/seed/index.js';
+import { createRefreshExecutor } from '../src/workers/refresh-executor.js';
 
 /** Written as the database's comment once a seed completes; an interrupted seed leaves none. */
 interface SeedMarker {

@@ -1,10 +1,10 @@
-import { createDb, type DbHandle } from '../core/db.js';
-import type { Catalog } from '../core/catalog.js';
-import { createRedisQueueBackend, type QueueBackend } from '../core/queue-backend.js';
-import { createFleet, type Fleet } from '../producers/fleet.js';
-import { createRefreshQueue } from '../producers/refresh-queue.js';
-import type { RefreshExecutorEvents } from '../workers/refresh-executor.js';
-import { createWorker, type RefreshWorker } from '../workers/refresh-worker.js';
+import { createDb, type DbHandle } from '../src/core/db.js';
+import type { Catalog } from '../src/catalog/catalog.js';
+import { createRedisQueueBackend, type QueueBackend } from '../src/queue/queue-backend.js';
+import { createFleet, type Fleet } from '../src/producers/producer.js';
+import { createRefreshQueue } from '../src/queue/refresh-queue.js';
+import type { RefreshExecutorEvents } from '../src/workers/refresh-executor.js';
+import { createWorker, type RefreshWorker } from '../src/workers/refresh-worker.js';
 
 type Success = RefreshExecutorEvents['refresh:success'][0];
 

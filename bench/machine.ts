@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import type { Redis } from 'ioredis';
-import type { Sql } from '../core/db.js';
+import type { Sql } from '../src/core/db.js';
 
 export interface MachineInfo {
   hostname: string;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { CatalogView } from '../core/catalog.js';
-import type { Queryable } from '../core/db.js';
-import { quoteIdent } from '../core/identifiers.js';
+import type { CatalogView } from '../src/catalog/catalog.js';
+import type { Queryable } from '../src/core/db.js';
+import { quoteIdent } from '../src/core/identifiers.js';
 
 /**
  * The name of a view's MV copy in the bench database: `bench_mv_<view>` (a leading `mv_` of

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { UsageError } from '../core/errors.js';
-import { isScaleName, SCALE_NAMES, type ScaleName } from '../seed/scales.js';
+import { UsageError } from '../src/core/errors.js';
+import { isScaleName, SCALE_NAMES, type ScaleName } from '../examples/demo/seed/scales.js';
 
 /** The scenarios of issue 9, in the order they run. */
 export const SCENARIOS = ['reads', 'refresh-overhead', 'event-storm', 'targeted', 'producer', 'fleet'] as const;

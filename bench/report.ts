@@ -1,10 +1,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { formatBytes } from '../dashboards/format.js';
-import { renderTable } from '../cli/table.js';
+import { formatBytes } from '../src/dashboards/format.js';
+import { renderTable } from '../src/cli/table.js';
 import type { Figure, ScenarioResult } from './context.js';
 import type { MachineInfo } from './machine.js';
-import type { ScaleName } from '../seed/index.js';
+import type { ScaleName } from '../examples/demo/seed/index.js';
 
 /** The JSON written per run (`bench/results/<timestamp>.json`). */
 export interface BenchReport {

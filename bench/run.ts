@@ -5,11 +5,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { createDb } from '../core/db.js';
-import { loadEnv } from '../core/env.js';
-import { ConfigError, MvfleetError, oneLine } from '../core/errors.js';
-import { createRedis } from '../core/redis.js';
-import { demoCatalog } from '../schema/catalog.js';
+import { createDb } from '../src/core/db.js';
+import { loadEnv } from '../src/config/env.js';
+import { ConfigError, MvfleetError, oneLine } from '../src/core/errors.js';
+import { createRedis } from '../src/queue/redis.js';
+import { demoCatalog } from '../examples/demo/schema/catalog.js';
 import type { BenchContext, Scenario, ScenarioResult } from './context.js';
 import { prepareBenchDatabase } from './database.js';
 import { loadAverage, machineInfo } from './machine.js';

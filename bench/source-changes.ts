@@ -1,5 +1,5 @@
-import type { Queryable } from '../core/db.js';
-import type { KeyTuple } from '../core/event-keys.js';
+import type { Queryable } from '../src/core/db.js';
+import type { KeyTuple } from '../src/catalog/event-keys.js';
 
 /**
  * Real changes to the sources of the keyed demo views, one small write per key, that flip

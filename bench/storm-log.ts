@@ -1,4 +1,4 @@
-import type { Sql } from '../core/db.js';
+import type { Sql } from '../src/core/db.js';
 
 /** What the refresh log says about a storm: the workers' refreshes per view, and each event's freshness lag. */
 

@@ -1,9 +1,9 @@
 import { hostname } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
-import { createDb, type Sql } from '../core/db.js';
-import { createRedisQueueBackend } from '../core/queue-backend.js';
-import { createFleet, type Fleet } from '../producers/fleet.js';
-import { createRefreshQueue } from '../producers/refresh-queue.js';
+import { createDb, type Sql } from '../src/core/db.js';
+import { createRedisQueueBackend } from '../src/queue/queue-backend.js';
+import { createFleet, type Fleet } from '../src/producers/producer.js';
+import { createRefreshQueue } from '../src/queue/refresh-queue.js';
 import { backendCpuMs, backendPids, cpuBetween } from './backend-cpu.js';
 import type { BenchContext, Figure, figureSet } from './context.js';
 import { vacuumChurned } from './database.js';

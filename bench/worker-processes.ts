@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { minimalChildEnv } from '../core/env.js';
+import { minimalChildEnv } from '../src/config/env.js';
 
 const CLI = fileURLToPath(new URL('../bin/mvfleet.js', import.meta.url));
 

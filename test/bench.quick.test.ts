@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { createDb } from '../core/db.js';
-import { minimalChildEnv } from '../core/env.js';
+import { createDb } from '../src/core/db.js';
+import { minimalChildEnv } from '../src/config/env.js';
 import { SCENARIOS } from '../bench/options.js';
 import type { BenchReport } from '../bench/report.js';
 

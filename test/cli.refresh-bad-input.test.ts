@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createRefreshQueue } from '../producers/refresh-queue.js';
+import { createRefreshQueue } from '../src/queue/refresh-queue.js';
 import { runCli } from './helpers/cli.js';
 import { useTestDatabase } from './helpers/database.js';
 import { useTestQueue } from './helpers/queue-backend.js';

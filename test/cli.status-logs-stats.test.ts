@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { createPostgresQueueBackend } from '../core/queue-backend.js';
-import { createRefreshQueue } from '../producers/refresh-queue.js';
-import { demoCatalog } from '../schema/catalog.js';
-import { createScheduler } from '../workers/scheduler.js';
-import { seedDemo } from '../seed/index.js';
-import { createRefreshExecutor } from '../workers/refresh-executor.js';
+import { createPostgresQueueBackend } from '../src/queue/queue-backend.js';
+import { createRefreshQueue } from '../src/queue/refresh-queue.js';
+import { demoCatalog } from '../examples/demo/schema/catalog.js';
+import { createScheduler } from '../src/workers/scheduler.js';
+import { seedDemo } from '../examples/demo/seed/index.js';
+import { createRefreshExecutor } from '../src/workers/refresh-executor.js';
 import { demoCatalogWith } from './helpers/catalog.js';
 import { runCli } from './helpers/cli.js';
 import { useTestDatabase } from './helpers/database.js';

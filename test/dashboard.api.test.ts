@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createDb } from '../core/db.js';
-import { createDashboard, type RefreshLogEntry, type RefreshStats, type ViewStatus } from '../dashboards/index.js';
-import { seedDemo } from '../seed/index.js';
-import { createRefreshExecutor } from '../workers/refresh-executor.js';
+import { createDb } from '../src/core/db.js';
+import { createDashboard, type RefreshLogEntry, type RefreshStats, type ViewStatus } from '../src/dashboards/index.js';
+import { seedDemo } from '../examples/demo/seed/index.js';
+import { createRefreshExecutor } from '../src/workers/refresh-executor.js';
 import { getJson, useDashboardFixture } from './dashboard.fixture.js';
 import { logRows } from './helpers/refresh-log.js';
 

@@ -3,10 +3,10 @@ import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadTestEnv } from '../core/env.js';
-import { enqueueRefresh } from '../producers/refresh-queue.js';
-import { seedDemo } from '../seed/index.js';
-import { createRefreshExecutor } from '../workers/refresh-executor.js';
+import { loadTestEnv } from '../src/config/env.js';
+import { enqueueRefresh } from '../src/queue/refresh-queue.js';
+import { seedDemo } from '../examples/demo/seed/index.js';
+import { createRefreshExecutor } from '../src/workers/refresh-executor.js';
 import { TEST_TOKEN, useDashboardFixture } from './dashboard.fixture.js';
 
 const CHROMIUM = '/usr/bin/chromium';

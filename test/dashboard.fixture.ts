@@ -1,10 +1,10 @@
 import type { Queue } from 'bullmq';
 import { afterAll, beforeAll } from 'vitest';
-import type { Catalog } from '../core/catalog.js';
-import { createDashboard, type Dashboard, type DashboardListener, type DashboardOptions } from '../dashboards/index.js';
-import { createRefreshQueue } from '../producers/refresh-queue.js';
-import { demoCatalog } from '../schema/catalog.js';
-import { createWorker, type RefreshWorker } from '../workers/refresh-worker.js';
+import type { Catalog } from '../src/catalog/catalog.js';
+import { createDashboard, type Dashboard, type DashboardListener, type DashboardOptions } from '../src/dashboards/index.js';
+import { createRefreshQueue } from '../src/queue/refresh-queue.js';
+import { demoCatalog } from '../examples/demo/schema/catalog.js';
+import { createWorker, type RefreshWorker } from '../src/workers/refresh-worker.js';
 import { useTestDatabase, type TestDatabase } from './helpers/database.js';
 import { useTestQueue, type TestQueue } from './helpers/queue-backend.js';
 

@@ -1,9 +1,9 @@
 import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { recordDirtyKeys } from '../db/dirty-keys.js';
-import type { RefreshLogEntry, ViewStatus } from '../dashboards/index.js';
-import { seedDemo } from '../seed/index.js';
-import { createRefreshExecutor } from '../workers/refresh-executor.js';
+import { recordDirtyKeys } from '../src/store/dirty-keys.js';
+import type { RefreshLogEntry, ViewStatus } from '../src/dashboards/index.js';
+import { seedDemo } from '../examples/demo/seed/index.js';
+import { createRefreshExecutor } from '../src/workers/refresh-executor.js';
 import { getJson, useDashboardFixture } from './dashboard.fixture.js';
 import { runCli } from './helpers/cli.js';
 

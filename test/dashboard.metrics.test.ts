@@ -1,8 +1,8 @@
 import { createRequire } from 'node:module';
 import { Counter, Registry } from 'prom-client';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { REFRESH_DURATION_BUCKETS } from '../dashboards/index.js';
-import { createRefreshExecutor } from '../workers/refresh-executor.js';
+import { REFRESH_DURATION_BUCKETS } from '../src/dashboards/index.js';
+import { createRefreshExecutor } from '../src/workers/refresh-executor.js';
 import { useDashboardFixture } from './dashboard.fixture.js';
 
 interface Family {

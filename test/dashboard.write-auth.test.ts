@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RefreshLogEntry } from '../dashboards/index.js';
+import type { RefreshLogEntry } from '../src/dashboards/index.js';
 import { TEST_TOKEN, getJson, useDashboardFixture } from './dashboard.fixture.js';
 import { waitUntil } from './helpers/wait.js';
 

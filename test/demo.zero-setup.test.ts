@@ -3,7 +3,7 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort } from '../cli/demo/free-port.js';
+import { freePort } from '../examples/demo/run/free-port.js';
 import { runCli } from './helpers/cli.js';
 import { useChildProcesses } from './helpers/processes.js';
 import { waitUntil } from './helpers/wait.js';

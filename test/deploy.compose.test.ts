@@ -9,8 +9,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { commands } from '../cli/commands/index.js';
-import { ENV_KEYS, loadEnv } from '../core/env.js';
+import { commands } from '../src/cli/commands/index.js';
+import { ENV_KEYS, loadEnv } from '../src/config/env.js';
 import {
   argv,
   containerPort,

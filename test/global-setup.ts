@@ -1,8 +1,8 @@
 import type { TestProject } from 'vitest/node';
-import { createDb } from '../core/db.js';
-import { loadTestEnv } from '../core/env.js';
-import { migrate } from '../db/migrate.js';
-import { demoCatalog } from '../schema/catalog.js';
+import { createDb } from '../src/core/db.js';
+import { loadTestEnv } from '../src/config/env.js';
+import { migrate } from '../src/migrate/migrate.js';
+import { demoCatalog } from '../examples/demo/schema/catalog.js';
 import { databaseUrl, dropStaleTestDatabases, RUN_PREFIX } from './helpers/database-names.js';
 import { resolvePostgres, resolveRedis } from './helpers/services.js';
 

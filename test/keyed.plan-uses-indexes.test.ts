@@ -1,12 +1,12 @@
 import { PgDialect } from 'drizzle-orm/pg-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { CatalogView } from '../core/catalog.js';
-import type { Sql } from '../core/db.js';
-import { quoteIdent } from '../core/identifiers.js';
-import { wholeView } from '../core/key-scope.js';
-import { demoCatalog, demoViewDefinitions } from '../schema/catalog.js';
-import { seedDemo } from '../seed/index.js';
-import { createRefreshExecutor } from '../workers/refresh-executor.js';
+import type { CatalogView } from '../src/catalog/catalog.js';
+import type { Sql } from '../src/core/db.js';
+import { quoteIdent } from '../src/core/identifiers.js';
+import { wholeView } from '../src/catalog/key-scope.js';
+import { demoCatalog, demoViewDefinitions } from '../examples/demo/schema/catalog.js';
+import { seedDemo } from '../examples/demo/seed/index.js';
+import { createRefreshExecutor } from '../src/workers/refresh-executor.js';
 import { useTestDatabase } from './helpers/database.js';
 
 const TOURNAMENTS = demoCatalog.get('tournament_analytics_summary');

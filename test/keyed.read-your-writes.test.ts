@@ -1,10 +1,10 @@
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDemoFleet, type DemoFleet } from '../producers/demo-fleet.js';
-import { createReader, type Reader } from '../reads/index.js';
-import { demoCatalog } from '../schema/catalog.js';
-import { seedDemo } from '../seed/index.js';
-import { createRefreshExecutor } from '../workers/refresh-executor.js';
+import { createDemoFleet, type DemoFleet } from '../examples/demo/producer.js';
+import { createReader, type Reader } from '../src/reads/index.js';
+import { demoCatalog } from '../examples/demo/schema/catalog.js';
+import { seedDemo } from '../examples/demo/seed/index.js';
+import { createRefreshExecutor } from '../src/workers/refresh-executor.js';
 import { useTestDatabase } from './helpers/database.js';
 import { useTestQueue } from './helpers/queue-backend.js';
 

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../bench/stats.js';
-import type { Sql } from '../core/db.js';
-import type { KeyTuple } from '../core/event-keys.js';
-import { recordDirtyKeys } from '../db/dirty-keys.js';
-import { createReader, type Reader } from '../reads/reader.js';
-import { demoCatalog } from '../schema/catalog.js';
-import { seedDemo } from '../seed/index.js';
-import { createRefreshExecutor } from '../workers/refresh-executor.js';
+import type { Sql } from '../src/core/db.js';
+import type { KeyTuple } from '../src/catalog/event-keys.js';
+import { recordDirtyKeys } from '../src/store/dirty-keys.js';
+import { createReader, type Reader } from '../src/reads/reader.js';
+import { demoCatalog } from '../examples/demo/schema/catalog.js';
+import { seedDemo } from '../examples/demo/seed/index.js';
+import { createRefreshExecutor } from '../src/workers/refresh-executor.js';
 import { useTestDatabase } from './helpers/database.js';
 import { viewAndReference } from './helpers/reference-views.js';
 

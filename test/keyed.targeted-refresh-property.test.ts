@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { Sql } from '../core/db.js';
-import { createDemoFleet, type DemoFleet } from '../producers/demo-fleet.js';
-import { createRefreshQueue } from '../producers/refresh-queue.js';
-import { demoCatalog } from '../schema/catalog.js';
-import { verifyView } from '../workers/verify-view.js';
+import type { Sql } from '../src/core/db.js';
+import { createDemoFleet, type DemoFleet } from '../examples/demo/producer.js';
+import { createRefreshQueue } from '../src/queue/refresh-queue.js';
+import { demoCatalog } from '../examples/demo/schema/catalog.js';
+import { verifyView } from '../src/workers/verify-view.js';
 import { useTestDatabase } from './helpers/database.js';
 import { useChildProcesses } from './helpers/processes.js';
 import { useTestQueue } from './helpers/queue-backend.js';

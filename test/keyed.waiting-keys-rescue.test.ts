@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { recordDirtyKeys } from '../db/dirty-keys.js';
-import { demoCatalog } from '../schema/catalog.js';
-import { seedDemo } from '../seed/index.js';
-import { createRefreshExecutor } from '../workers/refresh-executor.js';
-import { createWorker } from '../workers/refresh-worker.js';
+import { recordDirtyKeys } from '../src/store/dirty-keys.js';
+import { demoCatalog } from '../examples/demo/schema/catalog.js';
+import { seedDemo } from '../examples/demo/seed/index.js';
+import { createRefreshExecutor } from '../src/workers/refresh-executor.js';
+import { createWorker } from '../src/workers/refresh-worker.js';
 import { useTestDatabase } from './helpers/database.js';
 import { useTestQueue } from './helpers/queue-backend.js';
 import { waitUntil } from './helpers/wait.js';

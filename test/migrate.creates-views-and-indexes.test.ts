@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { demoCatalog } from '../schema/catalog.js';
+import { demoCatalog } from '../examples/demo/schema/catalog.js';
 import { runCli } from './helpers/cli.js';
 import { useTestDatabase } from './helpers/database.js';
 import { indexesOf, relationSnapshot } from './helpers/schema-snapshot.js';

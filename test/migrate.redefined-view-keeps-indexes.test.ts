@@ -6,10 +6,10 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sql } from 'drizzle-orm';
 import { date, integer, numeric, pgMaterializedView } from 'drizzle-orm/pg-core';
-import { createCatalog, type Catalog, type ViewDefinition } from '../core/catalog.js';
-import { migrate } from '../db/migrate.js';
-import { demoViewDefinitions } from '../schema/catalog.js';
-import { demoEvents } from '../schema/events.js';
+import { createCatalog, type Catalog, type ViewDefinition } from '../src/catalog/catalog.js';
+import { migrate } from '../src/migrate/migrate.js';
+import { demoViewDefinitions } from '../examples/demo/schema/catalog.js';
+import { demoEvents } from '../examples/demo/schema/events.js';
 import { useTestDatabase } from './helpers/database.js';
 import { indexesOf, relationSnapshot } from './helpers/schema-snapshot.js';
 

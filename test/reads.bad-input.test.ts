@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { UnknownNameError } from '../core/catalog.js';
-import type { Queryable } from '../core/db.js';
-import { ConfigError } from '../core/errors.js';
-import { createReader, InvalidReadError, type ListOptions, type RowFilter, type RowKey } from '../reads/index.js';
-import { demoCatalog } from '../schema/catalog.js';
+import { UnknownNameError } from '../src/catalog/catalog.js';
+import type { Queryable } from '../src/core/db.js';
+import { ConfigError } from '../src/core/errors.js';
+import { createReader, InvalidReadError, type ListOptions, type RowFilter, type RowKey } from '../src/reads/index.js';
+import { demoCatalog } from '../examples/demo/schema/catalog.js';
 import { useTestDatabase } from './helpers/database.js';
 
 /** The test database's client, counting every query sent through it. */

@@ -1,10 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { CatalogView } from '../core/catalog.js';
-import { quoteIdent } from '../core/identifiers.js';
-import { createReader, type Reader, type ViewRow } from '../reads/index.js';
-import { demoCatalog } from '../schema/catalog.js';
-import { seedDemo } from '../seed/index.js';
-import { createRefreshExecutor } from '../workers/refresh-executor.js';
+import type { CatalogView } from '../src/catalog/catalog.js';
+import { quoteIdent } from '../src/core/identifiers.js';
+import { createReader, type Reader, type ViewRow } from '../src/reads/index.js';
+import { demoCatalog } from '../examples/demo/schema/catalog.js';
+import { seedDemo } from '../examples/demo/seed/index.js';
+import { createRefreshExecutor } from '../src/workers/refresh-executor.js';
 import { useTestDatabase } from './helpers/database.js';
 
 /** Accepts any MV age, so `source` says which path answered rather than how fresh the MV is. */

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { createRefreshQueue, enqueueRefresh } from '../producers/refresh-queue.js';
-import { demoCatalog } from '../schema/catalog.js';
-import { seedDemo } from '../seed/index.js';
-import { directDependants } from '../workers/cascade.js';
-import { createRefreshExecutor } from '../workers/refresh-executor.js';
-import { createWorker } from '../workers/refresh-worker.js';
+import { createRefreshQueue, enqueueRefresh } from '../src/queue/refresh-queue.js';
+import { demoCatalog } from '../examples/demo/schema/catalog.js';
+import { seedDemo } from '../examples/demo/seed/index.js';
+import { directDependants } from '../src/workers/cascade.js';
+import { createRefreshExecutor } from '../src/workers/refresh-executor.js';
+import { createWorker } from '../src/workers/refresh-worker.js';
 import { useTestDatabase } from './helpers/database.js';
 import { useTestQueue } from './helpers/queue-backend.js';
 import { logRows } from './helpers/refresh-log.js';
@@ -49,7 +49,7 @@ describe('cascade', () => {
   it('finds views built on a view through pg_depend, also through plain views', async () => {
     await db.sql`CREATE VIEW revenue_plain AS SELECT firm_id, month, total_revenue FROM mv_revenue_by_project_month`;
     await db.sql`CREATE MATERIALIZED VIEW revenue_by_firm_extra AS SELECT firm_id, sum(total_revenue) AS revenue FROM revenue_plain GROUP BY firm_id`;
-    const { findDirectDependentMaterializedViews } = await import('../db/view-dependencies.js');
+    const { findDirectDependentMaterializedViews } = await import('../src/migrate/view-dependencies.js');
     expect(await findDirectDependentMaterializedViews(db.sql, 'mv_revenue_by_project_month')).toEqual([
       'mv_revenue_by_firm_quarter',
       'revenue_by_firm_extra',

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { createRefreshQueue, enqueueRefresh } from '../producers/refresh-queue.js';
-import { seedDemo } from '../seed/index.js';
-import { createRefreshExecutor } from '../workers/refresh-executor.js';
-import { createWorker } from '../workers/refresh-worker.js';
+import { createRefreshQueue, enqueueRefresh } from '../src/queue/refresh-queue.js';
+import { seedDemo } from '../examples/demo/seed/index.js';
+import { createRefreshExecutor } from '../src/workers/refresh-executor.js';
+import { createWorker } from '../src/workers/refresh-worker.js';
 import { demoCatalogWith } from './helpers/catalog.js';
 import { useTestDatabase } from './helpers/database.js';
 import { useTestQueue } from './helpers/queue-backend.js';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { demoCatalog } from '../schema/catalog.js';
-import { seedDemo } from '../seed/index.js';
-import { PermanentRefreshError } from '../workers/refresh-errors.js';
-import { createRefreshExecutor } from '../workers/refresh-executor.js';
+import { demoCatalog } from '../examples/demo/schema/catalog.js';
+import { seedDemo } from '../examples/demo/seed/index.js';
+import { PermanentRefreshError } from '../src/workers/refresh-errors.js';
+import { createRefreshExecutor } from '../src/workers/refresh-executor.js';
 import { useTestDatabase } from './helpers/database.js';
 import { logRows } from './helpers/refresh-log.js';
 

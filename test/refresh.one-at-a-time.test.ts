@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createRefreshQueue, enqueueRefresh } from '../producers/refresh-queue.js';
-import { demoCatalog } from '../schema/catalog.js';
-import { seedDemo } from '../seed/index.js';
+import { createRefreshQueue, enqueueRefresh } from '../src/queue/refresh-queue.js';
+import { demoCatalog } from '../examples/demo/schema/catalog.js';
+import { seedDemo } from '../examples/demo/seed/index.js';
 import { runCli } from './helpers/cli.js';
 import { useTestDatabase } from './helpers/database.js';
 import { useChildProcesses } from './helpers/processes.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { demoCatalog } from '../schema/catalog.js';
-import { seedDemo } from '../seed/index.js';
-import { createRefreshExecutor } from '../workers/refresh-executor.js';
+import { demoCatalog } from '../examples/demo/schema/catalog.js';
+import { seedDemo } from '../examples/demo/seed/index.js';
+import { createRefreshExecutor } from '../src/workers/refresh-executor.js';
 import { demoCatalogWith } from './helpers/catalog.js';
 import { useTestDatabase } from './helpers/database.js';
 import { waitUntil } from './helpers/wait.js';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { createRefreshQueue, enqueueRefresh } from '../producers/refresh-queue.js';
-import { demoCatalog } from '../schema/catalog.js';
-import { seedDemo } from '../seed/index.js';
-import { createRefreshExecutor } from '../workers/refresh-executor.js';
+import { createRefreshQueue, enqueueRefresh } from '../src/queue/refresh-queue.js';
+import { demoCatalog } from '../examples/demo/schema/catalog.js';
+import { seedDemo } from '../examples/demo/seed/index.js';
+import { createRefreshExecutor } from '../src/workers/refresh-executor.js';
 import { useTestDatabase } from './helpers/database.js';
 import { useChildProcesses } from './helpers/processes.js';
 import { useTestQueue, type TestQueue } from './helpers/queue-backend.js';

@@ -1,10 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Sql } from '../core/db.js';
-import { UsageError } from '../core/errors.js';
-import { quoteIdent } from '../core/identifiers.js';
-import { demoCatalog } from '../schema/catalog.js';
-import { DOMAIN_TABLES, seedDemo } from '../seed/index.js';
-import { createRefreshExecutor } from '../workers/refresh-executor.js';
+import type { Sql } from '../src/core/db.js';
+import { UsageError } from '../src/core/errors.js';
+import { quoteIdent } from '../src/core/identifiers.js';
+import { demoCatalog } from '../examples/demo/schema/catalog.js';
+import { DOMAIN_TABLES, seedDemo } from '../examples/demo/seed/index.js';
+import { createRefreshExecutor } from '../src/workers/refresh-executor.js';
 import { useTestDatabase } from './helpers/database.js';
 import { REFERENCE, rowsAsJson } from './helpers/reference-views.js';
 

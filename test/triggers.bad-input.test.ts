@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createFleet } from '../producers/fleet.js';
-import { createRefreshQueue } from '../producers/refresh-queue.js';
-import { demoCatalog } from '../schema/catalog.js';
+import { createFleet } from '../src/producers/producer.js';
+import { createRefreshQueue } from '../src/queue/refresh-queue.js';
+import { demoCatalog } from '../examples/demo/schema/catalog.js';
 import { runCli } from './helpers/cli.js';
 import { useTestDatabase } from './helpers/database.js';
 import { useTestQueue } from './helpers/queue-backend.js';

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { createFleet } from '../producers/fleet.js';
-import { seedDemo } from '../seed/index.js';
-import { createRefreshExecutor } from '../workers/refresh-executor.js';
-import { createWorker } from '../workers/refresh-worker.js';
-import { handleScheduleTick } from '../workers/schedule-tick.js';
+import { createFleet } from '../src/producers/producer.js';
+import { seedDemo } from '../examples/demo/seed/index.js';
+import { createRefreshExecutor } from '../src/workers/refresh-executor.js';
+import { createWorker } from '../src/workers/refresh-worker.js';
+import { handleScheduleTick } from '../src/workers/schedule-tick.js';
 import { demoCatalogWith } from './helpers/catalog.js';
 import { useTestDatabase } from './helpers/database.js';
 import { useTestQueue } from './helpers/queue-backend.js';
@@ -65,7 +65,7 @@ describe('coalescing event requests', () => {
     const catalog = demoCatalogWith({ [KPI]: { coalesceWindowMs: 300 } });
     const producer = backends.backend('producer');
     const fleet = createFleet({ catalog, backend: producer, sql: db.sql });
-    const { createRefreshQueue } = await import('../producers/refresh-queue.js');
+    const { createRefreshQueue } = await import('../src/queue/refresh-queue.js');
     const queue = createRefreshQueue(producer);
     // A tick a minute ago drew a delay of ~10 minutes (the view's jitter, overridden here).
     const tickCatalog = demoCatalogWith({ [KPI]: { schedule: { kind: 'every', everyMs: 3_600_000, jitterMs: 600_000 } } });

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { createDemoFleet } from '../producers/demo-fleet.js';
-import { importAhsp } from '../producers/examples/ahsp-import.js';
-import { payInvoice } from '../producers/examples/invoice-payment.js';
-import { demoCatalog } from '../schema/catalog.js';
-import { seedDemo } from '../seed/index.js';
-import { createRefreshExecutor } from '../workers/refresh-executor.js';
-import { createWorker } from '../workers/refresh-worker.js';
+import { createDemoFleet } from '../examples/demo/producer.js';
+import { importAhsp } from '../examples/demo/app/ahsp-import.js';
+import { payInvoice } from '../examples/demo/app/invoice-payment.js';
+import { demoCatalog } from '../examples/demo/schema/catalog.js';
+import { seedDemo } from '../examples/demo/seed/index.js';
+import { createRefreshExecutor } from '../src/workers/refresh-executor.js';
+import { createWorker } from '../src/workers/refresh-worker.js';
 import { useTestDatabase } from './helpers/database.js';
 import { useTestQueue } from './helpers/queue-backend.js';
 import { logRows } from './helpers/refresh-log.js';

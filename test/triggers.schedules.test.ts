@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { scheduleId, scheduledCoalesceKey } from '../producers/job-contract.js';
-import { createRefreshQueue } from '../producers/refresh-queue.js';
-import { demoCatalog } from '../schema/catalog.js';
-import { createWorker } from '../workers/refresh-worker.js';
-import { createScheduler } from '../workers/scheduler.js';
+import { scheduleId, scheduledCoalesceKey } from '../src/queue/job-contract.js';
+import { createRefreshQueue } from '../src/queue/refresh-queue.js';
+import { demoCatalog } from '../examples/demo/schema/catalog.js';
+import { createWorker } from '../src/workers/refresh-worker.js';
+import { createScheduler } from '../src/workers/scheduler.js';
 import { demoCatalogWith } from './helpers/catalog.js';
 import { useTestDatabase } from './helpers/database.js';
 import { useChildProcesses } from './helpers/processes.js';

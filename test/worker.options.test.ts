@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createDb } from '../core/db.js';
-import { demoCatalog } from '../schema/catalog.js';
-import { createWorker } from '../workers/refresh-worker.js';
+import { createDb } from '../src/core/db.js';
+import { demoCatalog } from '../examples/demo/schema/catalog.js';
+import { createWorker } from '../src/workers/refresh-worker.js';
 import { useTestDatabase } from './helpers/database.js';
 import { useTestQueue } from './helpers/queue-backend.js';
 
@@ -31,7 +31,7 @@ describe('refresh-log retention', () => {
   const db = useTestDatabase();
 
   it('prunes finished attempts older than the retention, never running ones or recent ones', async () => {
-    const { pruneLog } = await import('../workers/refresh-log-store.js');
+    const { pruneLog } = await import('../src/workers/refresh-log-store.js');
     await db.sql`
       INSERT INTO mv_refresh_log (view_name, status, reason, started_at)
       VALUES ('mv_kpi_dashboard', 'success', 'schedule', now() - interval '100 days'),

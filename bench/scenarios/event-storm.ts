@@ -1,4 +1,4 @@
-import { quoteIdent } from '../../core/identifiers.js';
+import { quoteIdent } from '../../src/core/identifiers.js';
 import { figureSet, type BenchContext, type Scenario } from '../context.js';
 import { refreshableName } from '../mv-copy.js';
 import { mean, ratio, since, sum } from '../stats.js';

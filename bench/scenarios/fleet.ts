@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { createRedisQueueBackend } from '../../core/queue-backend.js';
-import { createFleet } from '../../producers/fleet.js';
-import { createRefreshQueue } from '../../producers/refresh-queue.js';
+import { createRedisQueueBackend } from '../../src/queue/queue-backend.js';
+import { createFleet } from '../../src/producers/producer.js';
+import { createRefreshQueue } from '../../src/queue/refresh-queue.js';
 import { figureSet, type BenchContext, type Scenario } from '../context.js';
 import { max, median, ratio, since } from '../stats.js';
 import { startWorkerProcess, type WorkerProcess } from '../worker-processes.js';

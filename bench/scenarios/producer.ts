@@ -1,7 +1,7 @@
-import { createPostgresQueueBackend, createRedisQueueBackend, type QueueBackend } from '../../core/queue-backend.js';
-import { createFleet } from '../../producers/fleet.js';
-import { JOB_NAMES, parseRefreshJob, refreshJobOptions } from '../../producers/job-contract.js';
-import { createRefreshQueue } from '../../producers/refresh-queue.js';
+import { createPostgresQueueBackend, createRedisQueueBackend, type QueueBackend } from '../../src/queue/queue-backend.js';
+import { createFleet } from '../../src/producers/producer.js';
+import { JOB_NAMES, parseRefreshJob, refreshJobOptions } from '../../src/queue/job-contract.js';
+import { createRefreshQueue } from '../../src/queue/refresh-queue.js';
 import { figureSet, type BenchContext, type Scenario } from '../context.js';
 import { quantile, since } from '../stats.js';
 

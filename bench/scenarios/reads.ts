@@ -1,6 +1,6 @@
-import { createReader, type Reader } from '../../reads/index.js';
-import type { RowKey } from '../../reads/index.js';
-import { createRefreshExecutor } from '../../workers/refresh-executor.js';
+import { createReader, type Reader } from '../../src/reads/index.js';
+import type { RowKey } from '../../src/reads/index.js';
+import { createRefreshExecutor } from '../../src/workers/refresh-executor.js';
 import { figureSet, type Scenario } from '../context.js';
 import { ratio, seededRandom, since, summarize } from '../stats.js';
 

@@ -1,5 +1,5 @@
-import type { Sql } from '../../core/db.js';
-import { quoteIdent } from '../../core/identifiers.js';
+import type { Sql } from '../../src/core/db.js';
+import { quoteIdent } from '../../src/core/identifiers.js';
 import { figureSet, type BenchContext, type Scenario } from '../context.js';
 import { startInProcessFleet, type InProcessFleet } from '../in-process-fleet.js';
 import { ensureMvCopy } from '../mv-copy.js';

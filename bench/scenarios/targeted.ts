@@ -1,11 +1,11 @@
 import os from 'node:os';
-import type { CatalogView } from '../../core/catalog.js';
-import { createDb, type DbHandle } from '../../core/db.js';
-import type { KeyTuple } from '../../core/event-keys.js';
-import { quoteIdent } from '../../core/identifiers.js';
-import { recordDirtyKeys } from '../../db/dirty-keys.js';
-import { recomputeKeys } from '../../workers/keyed-refresh-sql.js';
-import { createRefreshExecutor, type RefreshExecutor, type RefreshOutcome } from '../../workers/refresh-executor.js';
+import type { CatalogView } from '../../src/catalog/catalog.js';
+import { createDb, type DbHandle } from '../../src/core/db.js';
+import type { KeyTuple } from '../../src/catalog/event-keys.js';
+import { quoteIdent } from '../../src/core/identifiers.js';
+import { recordDirtyKeys } from '../../src/store/dirty-keys.js';
+import { recomputeKeys } from '../../src/workers/keyed-refresh-sql.js';
+import { createRefreshExecutor, type RefreshExecutor, type RefreshOutcome } from '../../src/workers/refresh-executor.js';
 import { backendPids, measureWork } from '../backend-cpu.js';
 import { figureSet, type BenchContext, type Scenario } from '../context.js';
 import { vacuumChurned } from '../database.js';

@@ -1,6 +1,6 @@
-import { createCatalog, viewNameOf, type Catalog, type ViewDefinition } from '../../core/catalog.js';
-import { demoViewDefinitions } from '../../schema/catalog.js';
-import { demoEvents } from '../../schema/events.js';
+import { createCatalog, viewNameOf, type Catalog, type ViewDefinition } from '../../src/catalog/catalog.js';
+import { demoViewDefinitions } from '../../examples/demo/schema/catalog.js';
+import { demoEvents } from '../../examples/demo/schema/events.js';
 
 /** Per-view policy overrides for tests (short timeouts and backoffs instead of minutes). */
 export type ViewOverrides = Record<string, Partial<Omit<ViewDefinition, 'view'>>>;

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { minimalChildEnv } from '../../core/env.js';
+import { minimalChildEnv } from '../../src/config/env.js';
 
 export const CLI = fileURLToPath(new URL('../../bin/mvfleet.js', import.meta.url));
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, inject } from 'vitest';
-import { createDb, type DbHandle, type Sql } from '../../core/db.js';
+import { createDb, type DbHandle, type Sql } from '../../src/core/db.js';
 import { databaseUrl, uniqueDatabaseName } from './database-names.js';
 
 export interface TestDatabase {

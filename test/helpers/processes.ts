@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
-import { minimalChildEnv } from '../../core/env.js';
+import { minimalChildEnv } from '../../src/config/env.js';
 import { CLI } from './cli.js';
 
 const TSX_LOADER = 'tsx';

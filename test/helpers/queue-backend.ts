@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, inject } from 'vitest';
-import { loadTestEnv } from '../../core/env.js';
-import { createPostgresQueueBackend, createRedisQueueBackend, type QueueBackend } from '../../core/queue-backend.js';
-import { createRedis } from '../../core/redis.js';
+import { loadTestEnv } from '../../src/config/env.js';
+import { createPostgresQueueBackend, createRedisQueueBackend, type QueueBackend } from '../../src/queue/queue-backend.js';
+import { createRedis } from '../../src/queue/redis.js';
 import type { TestDatabase } from './database.js';
 
 export interface TestQueue {

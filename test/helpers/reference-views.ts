@@ -1,5 +1,5 @@
-import type { Sql } from '../../core/db.js';
-import { quoteIdent } from '../../core/identifiers.js';
+import type { Sql } from '../../src/core/db.js';
+import { quoteIdent } from '../../src/core/identifiers.js';
 
 /**
  * Each view's contents, recomputed from the base tables without the view's shape: one

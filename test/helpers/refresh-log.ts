@@ -1,4 +1,4 @@
-import type { Queryable } from '../../core/db.js';
+import type { Queryable } from '../../src/core/db.js';
 
 export interface LogRow {
   id: number;

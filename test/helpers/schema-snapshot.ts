@@ -1,4 +1,4 @@
-import type { Queryable } from '../../core/db.js';
+import type { Queryable } from '../../src/core/db.js';
 
 /**
  * Identity of every relation in the public schema (oid and file node): any DROP, CREATE,

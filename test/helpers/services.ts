@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { freePort } from '../../cli/demo/free-port.js';
+import { freePort } from '../../examples/demo/run/free-port.js';
 
 /**
  * Finds real PostgreSQL and Redis servers for the suite, in the order design.md gives:

@@ -1,7 +1,7 @@
 import { seededRandom } from '../../bench/stats.js';
-import { demoCatalog } from '../../schema/catalog.js';
-import { seedDemo } from '../../seed/index.js';
-import { createRefreshExecutor } from '../../workers/refresh-executor.js';
+import { demoCatalog } from '../../examples/demo/schema/catalog.js';
+import { seedDemo } from '../../examples/demo/seed/index.js';
+import { createRefreshExecutor } from '../../src/workers/refresh-executor.js';
 import type { TestDatabase } from './database.js';
 import type { useChildProcesses } from './processes.js';
 import type { TestQueue } from './queue-backend.js';

@@ -1,0 +1,31 @@
+import type { Command } from '../command.js';
+import { dashboardCommand } from './dashboard.js';
+import { demoCommand } from '../../../examples/demo/commands/demo.js';
+import { emitCommand } from './emit.js';
+import { logsCommand } from './logs.js';
+import { migrateCommand } from './migrate.js';
+import { refreshCommand } from './refresh.js';
+import { schedulerCommand } from './scheduler.js';
+import { seedCommand } from '../../../examples/demo/commands/seed.js';
+import { statsCommand } from './stats.js';
+import { statusCommand } from './status.js';
+import { upCommand } from './up.js';
+import { verifyCommand } from './verify.js';
+import { workerCommand } from './worker.js';
+
+/** Every `mvfleet` subcommand, in help order. Importing this runs nothing. */
+export const commands: readonly Command[] = [
+  migrateCommand,
+  seedCommand,
+  workerCommand,
+  schedulerCommand,
+  dashboardCommand,
+  refreshCommand,
+  emitCommand,
+  statusCommand,
+  logsCommand,
+  statsCommand,
+  verifyCommand,
+  upCommand,
+  demoCommand,
+];

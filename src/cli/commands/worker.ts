@@ -1,0 +1,29 @@
+import { once } from 'node:events';
+import { demoCatalog } from '../../../examples/demo/schema/catalog.js';
+import { connectionsNeeded } from '../../workers/refresh-worker.js';
+import { parseCommandArgs, parseIntegerOption } from '../args.js';
+import type { Command } from '../command.js';
+import { startWorker } from '../fleet-services.js';
+import { connectDatabase, connectQueueBackend } from '../services.js';
+
+export const workerCommand: Command = {
+  name: 'worker',
+  summary: 'Run refresh jobs (one refresh per view at a time across the fleet)',
+  usage: 'worker [--concurrency N]',
+  async run(args, context) {
+    const { values } = parseCommandArgs(args, { concurrency: { type: 'string' } });
+    const concurrency = parseIntegerOption('concurrency', values.concurrency, { min: 1, max: 64 }) ?? 2;
+    await using db = await connectDatabase(context, 'mvfleet-worker', { max: connectionsNeeded(concurrency) + 1 });
+    const backend = await connectQueueBackend(context, 'worker');
+    try {
+      const worker = await startWorker({ db, backend, catalog: demoCatalog, logger: context.logger }, { concurrency });
+      if (!context.signal.aborted) await once(context.signal, 'abort');
+      context.logger.info('worker stopping: finishing running refreshes');
+      await worker.close();
+      context.logger.info('worker stopped');
+    } finally {
+      await backend.close();
+    }
+    return 0;
+  },
+};

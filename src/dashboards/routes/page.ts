@@ -1,0 +1,69 @@
+import { Hono } from 'hono';
+import type { Queue } from 'bullmq';
+import type { Catalog, CatalogView } from '../../catalog/catalog.js';
+import type { Queryable } from '../../core/db.js';
+import { oneLine } from '../../core/errors.js';
+import { renderFreshnessPage, type FreshnessPageModel } from '../freshness-page.js';
+import { readRecentDurations } from '../recent-durations.js';
+import { readRefreshLogs } from '../refresh-logs.js';
+import { readRefreshStats } from '../refresh-stats.js';
+import { formatAge } from '../format.js';
+import { readViewStatuses } from '../view-status.js';
+import { withTimeout } from '../../core/with-timeout.js';
+
+/** What the freshness page needs. */
+export interface PageRoutesDeps {
+  sql: Queryable;
+  catalog: Catalog;
+  queue: Queue;
+  nextRuns: () => Promise<ReadonlyMap<string, Date>>;
+  writesEnabled: boolean;
+  /** Points in each view's duration trend. */
+  trendPoints: number;
+  /** Bound on the queue counts call, in milliseconds. */
+  timeoutMs: number;
+}
+
+const STATS_DAYS = 7;
+
+/** `every 1h`, `cron 0 2 * * *`, `after mv_x`, `on events only`. */
+function describeTrigger(view: CatalogView): string {
+  if (view.schedule?.kind === 'every') return `every ${formatAge(view.schedule.everyMs / 1_000)}`;
+  if (view.schedule?.kind === 'cron') return `cron ${view.schedule.pattern}`;
+  return view.upstream.length > 0 ? `after ${view.upstream.join(', ')}` : 'on events only';
+}
+
+/** `GET /`: the server-rendered freshness page. */
+export function pageRoutes(deps: PageRoutesDeps): Hono {
+  const { sql, catalog, queue } = deps;
+  const app = new Hono();
+  app.get('/', async (c) => {
+    const views = catalog.views.map((view) => view.name);
+    const [statuses, stats, trends, recentRuns, queueState] = await Promise.all([
+      deps.nextRuns().then((nextRuns) => readViewStatuses(sql, catalog, { nextRuns })),
+      readRefreshStats(sql, catalog, STATS_DAYS),
+      readRecentDurations(sql, views, deps.trendPoints),
+      readRefreshLogs(sql, { limit: 12 }),
+      // A Redis outage must not take the freshness page down with it: show the queue as unreachable.
+      withTimeout(queue.getJobCounts(), deps.timeoutMs, 'queue job counts').then(
+        (counts): FreshnessPageModel['queue'] => ({ name: queue.name, counts }),
+        (error: unknown): FreshnessPageModel['queue'] => ({ name: queue.name, error: oneLine(error) }),
+      ),
+    ]);
+    c.header('Cache-Control', 'no-store');
+    return c.html(
+      renderFreshnessPage({
+        now: new Date(),
+        statuses,
+        stats: stats.views,
+        statsDays: STATS_DAYS,
+        trends,
+        recentRuns,
+        queue: queueState,
+        triggers: new Map(catalog.views.map((view) => [view.name, describeTrigger(view)])),
+        writesEnabled: deps.writesEnabled,
+      }),
+    );
+  });
+  return app;
+}

@@ -1,0 +1,180 @@
+import type { Queue } from 'bullmq';
+import type { Catalog } from '../catalog/catalog.js';
+import type { Queryable } from '../core/db.js';
+import { ConnectionError, MvfleetError, UsageError, oneLine, sqlStateOf } from '../core/errors.js';
+import { eventKey } from '../catalog/event-keys.js';
+import { silentLogger, type Logger } from '../core/logger.js';
+import { createRedisQueueBackend, type QueueBackend } from '../queue/queue-backend.js';
+import { withTimeout } from '../core/with-timeout.js';
+import { recordDirtyKeys, type DirtyKey } from '../store/dirty-keys.js';
+import { JOB_NAMES, parseRefreshJob, refreshJobOptions, type RefreshJobData } from '../queue/job-contract.js';
+import { createRefreshQueue } from '../queue/refresh-queue.js';
+import { waitForRefresh, type RefreshWaitResult } from './wait-for-refresh.js';
+
+/** Options for {@link createFleet}. */
+export interface FleetOptions {
+  catalog: Catalog;
+  /** Redis URL of the fleet's queue; or pass `backend`. */
+  redisUrl?: string;
+  /** Key prefix with `redisUrl`. @defaultValue '{mvfleet}' */
+  prefix?: string;
+  /** The fleet's queue backend (core/queue-backend.ts; not closed by the fleet); or pass `redisUrl`. */
+  backend?: QueueBackend;
+  /**
+   * PostgreSQL access: events record the keys they touch in keyed views here, so the next
+   * refresh recomputes only those; `waitUntilFresh()` reads the refresh log. Without it,
+   * events refresh keyed views whole.
+   */
+  sql?: Queryable;
+  /**
+   * An `emit` or `refresh` that cannot reach Redis rejects after this long instead of hanging.
+   * @defaultValue 5_000
+   */
+  timeoutMs?: number;
+  /** @defaultValue a silent logger */
+  logger?: Logger;
+}
+
+/** A request accepted by the queue. */
+export interface RefreshHandle {
+  /** When the request was made (producer clock): refreshes that start later satisfy it. */
+  requestedAt: Date;
+  /** The views it will refresh (cascaded views follow their upstream). */
+  views: string[];
+  /** Resolves when every view has had a successful refresh that started after the request. */
+  waitUntilFresh(options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<Record<string, RefreshWaitResult>>;
+}
+
+export interface Fleet extends AsyncDisposable {
+  /** Validates the event and its payload against the catalog, then enqueues the views it maps to. */
+  emit(event: string, payload?: Record<string, unknown>): Promise<RefreshHandle>;
+  /** Enqueues a refresh of one view (reason `manual` unless given). */
+  refresh(
+    view: string,
+    options?: { reason?: 'manual' | 'api'; detail?: string; mode?: 'auto' | 'plain' | 'concurrent' },
+  ): Promise<RefreshHandle>;
+  close(): Promise<void>;
+}
+
+/** Creates the producer SDK that app code uses to tell mvfleet what changed. */
+export function createFleet(options: FleetOptions): Fleet {
+  const { catalog } = options;
+  if (!options.backend === !options.redisUrl) {
+    throw new UsageError('createFleet: pass exactly one of `backend` and `redisUrl`');
+  }
+  if (options.backend && options.prefix !== undefined) {
+    throw new UsageError('createFleet: `prefix` goes with `redisUrl`; a `backend` carries its own');
+  }
+  const timeoutMs = options.timeoutMs ?? 5_000;
+  if (!(timeoutMs > 0)) throw new UsageError(`createFleet: timeoutMs must be > 0 (got ${timeoutMs})`);
+  const logger = options.logger ?? silentLogger();
+  const ownBackend = options.redisUrl
+    ? createRedisQueueBackend({ url: options.redisUrl, prefix: options.prefix, role: 'producer' })
+    : undefined;
+  const backend = (options.backend ?? ownBackend)!;
+  const queue: Queue = createRefreshQueue(backend);
+
+  async function enqueue(jobs: { data: RefreshJobData; delayMs: number }[]): Promise<void> {
+    try {
+      const bulk = jobs.map(({ data, delayMs }) => ({
+        name: JOB_NAMES.refresh,
+        data,
+        opts: refreshJobOptions(catalog.get(data.view), data, { delayMs }),
+      }));
+      // Several views of one event go in one addBulk (together or not at all); a single view
+      // uses add, which BullMQ runs about 1.5× faster than a one-job addBulk.
+      const added = bulk.length === 1 ? queue.add(bulk[0]!.name, bulk[0]!.data, bulk[0]!.opts) : queue.addBulk(bulk);
+      await withTimeout<unknown>(added, timeoutMs, 'enqueue');
+    } catch (error) {
+      throw new ConnectionError(`cannot enqueue refresh (${backend.target}): ${oneLine(error)}`, { cause: error });
+    }
+  }
+
+  function handle(requestedAt: Date, views: string[]): RefreshHandle {
+    return {
+      requestedAt,
+      views,
+      async waitUntilFresh(waitOptions = {}) {
+        if (!options.sql) throw new MvfleetError('waitUntilFresh needs createFleet({ sql }) to read the refresh log');
+        const results: Record<string, RefreshWaitResult> = {};
+        for (const view of views) {
+          results[view] = await waitForRefresh(options.sql, { view, requestedAt, ...waitOptions });
+        }
+        return results;
+      },
+    };
+  }
+
+  async function emit(event: string, payload: Record<string, unknown> = {}): Promise<RefreshHandle> {
+    const definition = catalog.event(event);
+    const parsed = definition.payload.safeParse(payload);
+    if (!parsed.success) {
+      const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'payload'} ${issue.message}`);
+      throw new UsageError(`invalid payload for ${event}: ${problems.join('; ')}`);
+    }
+    const views = catalog.viewsForEvent(event);
+    // Every key is read (and refused) before anything is written or enqueued.
+    const keys = views.map((view) => eventKey(view, event, payload));
+    const dirty: DirtyKey[] = options.sql
+      ? views.flatMap((view, i) => (keys[i] ? [{ view: view.name, key: keys[i] }] : []))
+      : [];
+    if (dirty.length > 0) {
+      try {
+        await recordDirtyKeys(options.sql!, event, dirty);
+      } catch (error) {
+        // PostgreSQL answered with an error (e.g. an unmigrated database): not a connection problem.
+        const state = sqlStateOf(error);
+        const answered = state !== null && !state.startsWith('08');
+        const message = `cannot record the keys of ${event}: ${oneLine(error)}`;
+        throw answered ? new MvfleetError(message, { cause: error }) : new ConnectionError(message, { cause: error });
+      }
+    }
+    // Taken after the keys are committed: a refresh that starts later drains them.
+    const requestedAt = new Date();
+    const keyed = new Set(dirty.map((entry) => entry.view));
+    await enqueue(
+      views.map((view) => ({
+        data: parseRefreshJob({
+          view: view.name,
+          reason: 'event',
+          triggerDetail: event,
+          requestedAt: requestedAt.toISOString(),
+          scope: keyed.has(view.name) ? 'keys' : 'view',
+        }),
+        delayMs: view.coalesceWindowMs,
+      })),
+    );
+    logger.debug({ event, views: views.map((v) => v.name), keys: dirty.length }, 'event enqueued');
+    const cascaded = views.flatMap((view) => catalog.downstreamOf(view.name));
+    return handle(requestedAt, [...new Set([...views.map((v) => v.name), ...cascaded.map((v) => v.name)])]);
+  }
+
+  async function refresh(
+    name: string,
+    refreshOptions: { reason?: 'manual' | 'api'; detail?: string; mode?: 'auto' | 'plain' | 'concurrent' } = {},
+  ): Promise<RefreshHandle> {
+    const view = catalog.get(name);
+    const requestedAt = new Date();
+    await enqueue([
+      {
+        data: parseRefreshJob({
+          view: view.name,
+          reason: refreshOptions.reason ?? 'manual',
+          triggerDetail: refreshOptions.detail ?? null,
+          requestedAt: requestedAt.toISOString(),
+          mode: refreshOptions.mode ?? 'auto',
+        }),
+        delayMs: 0,
+      },
+    ]);
+    return handle(requestedAt, [view.name, ...catalog.downstreamOf(view.name).map((v) => v.name)]);
+  }
+
+  let closed: Promise<void> | undefined;
+  const close = () =>
+    (closed ??= (async () => {
+      await queue.close();
+      await ownBackend?.close();
+    })());
+  return { emit, refresh, close, [Symbol.asyncDispose]: close };
+}

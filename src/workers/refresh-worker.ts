@@ -1,0 +1,305 @@
+import { hostname } from 'node:os';
+import { DelayedError, MetricsTime, UnrecoverableError, type Job } from 'bullmq';
+import type { Catalog } from '../catalog/catalog.js';
+import type { Sql } from '../core/db.js';
+import { oneLine } from '../core/errors.js';
+import { TimeoutError, withTimeout } from '../core/with-timeout.js';
+import type { QueueBackend } from '../queue/queue-backend.js';
+import { silentLogger, type Logger } from '../core/logger.js';
+import { JOB_NAMES, REFRESH_QUEUE, parseRefreshJob } from '../queue/job-contract.js';
+import { createRefreshQueue, enqueueRefresh } from '../queue/refresh-queue.js';
+import { directDependants } from './cascade.js';
+import { handleScheduleTick } from './schedule-tick.js';
+import { PermanentRefreshError, RefreshFailedError } from './refresh-errors.js';
+import { viewsWithWaitingKeys } from '../store/dirty-keys.js';
+import { closeOrphans, pruneLog } from './refresh-log-store.js';
+import { createRefreshExecutor, type RefreshExecutor, type RefreshOutcome } from './refresh-executor.js';
+
+/** Options for {@link createWorker}. */
+export interface RefreshWorkerOptions {
+  /** Where the queue lives (Redis or PostgreSQL); see core/queue-backend.ts. */
+  backend: QueueBackend;
+  /** Pool for refreshes and the log; needs two connections per concurrent refresh. */
+  sql: Sql;
+  catalog: Catalog;
+  /**
+   * Refreshes this process runs at once (of different views: one view is never refreshed twice at once).
+   * @defaultValue 2
+   */
+  concurrency?: number;
+  /** @defaultValue `<hostname>:<pid>` */
+  workerId?: string;
+  /** @defaultValue a silent logger */
+  logger?: Logger;
+  /**
+   * On close, how long a running refresh may go on before it is cancelled in PostgreSQL.
+   * @defaultValue 30_000
+   */
+  shutdownGraceMs?: number;
+  /**
+   * Delay before retrying a job whose view another refresh holds (not counted as an attempt).
+   * @defaultValue 1_000
+   */
+  busyRetryDelayMs?: number;
+  /**
+   * Source of randomness for schedule jitter (tests make it deterministic).
+   * @defaultValue Math.random
+   */
+  random?: () => number;
+  /**
+   * How often `running` log rows of dead workers are closed as failed (and old rows pruned).
+   * @defaultValue 30_000
+   */
+  orphanSweepIntervalMs?: number;
+  /**
+   * Dirty keys still waiting this long after they were recorded get a refresh requested by
+   * the sweep: a backstop for requests lost between recording a key and its job.
+   * @defaultValue 60_000
+   */
+  waitingKeysRescueMs?: number;
+  /**
+   * Refresh-log rows older than this many days are deleted by the sweep, so the log (and the
+   * dashboard's scrape of it) does not grow without bound.
+   * @defaultValue 90
+   */
+  logRetentionDays?: number;
+  /**
+   * BullMQ job lock: a worker that stops renewing it (killed) loses the job after this long.
+   * @defaultValue 30_000
+   */
+  lockDurationMs?: number;
+  /**
+   * BullMQ stalled-job check interval: a lost job is handed to another worker within
+   * `lockDurationMs + stalledIntervalMs`.
+   * @defaultValue 30_000
+   */
+  stalledIntervalMs?: number;
+}
+
+export const workerDefaults = {
+  concurrency: 2,
+  shutdownGraceMs: 30_000,
+  busyRetryDelayMs: 1_000,
+  orphanSweepIntervalMs: 30_000,
+  waitingKeysRescueMs: 60_000,
+  logRetentionDays: 90,
+  lockDurationMs: 30_000,
+  stalledIntervalMs: 30_000,
+} satisfies Partial<RefreshWorkerOptions>;
+
+export interface RefreshWorker extends AsyncDisposable {
+  readonly id: string;
+  readonly executor: RefreshExecutor;
+  /** Resolves once the worker is connected and taking jobs. */
+  ready(): Promise<void>;
+  /**
+   * Stops taking jobs, lets running refreshes finish for `shutdownGraceMs`, then cancels
+   * them (their jobs go back to the queue without spending an attempt). Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+/** Connections a worker needs: each refresh holds one for its transaction and uses another for the log. */
+export const connectionsNeeded = (concurrency: number) => 2 * concurrency + 1;
+
+function validate(options: RefreshWorkerOptions): void {
+  const problems: string[] = [];
+  const { concurrency, shutdownGraceMs, busyRetryDelayMs, orphanSweepIntervalMs, lockDurationMs, stalledIntervalMs } = options;
+  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency >= 1)) {
+    problems.push(`concurrency must be an integer >= 1 (got ${concurrency})`);
+  }
+  const poolSize = options.sql.options.max;
+  const needed = connectionsNeeded(concurrency ?? workerDefaults.concurrency);
+  // Fewer connections deadlock: every refresh would hold one and wait forever for another.
+  if (poolSize < needed) {
+    problems.push(`sql pool has ${poolSize} connections but concurrency ${concurrency ?? workerDefaults.concurrency} needs ${needed}`);
+  }
+  if (shutdownGraceMs !== undefined && !(shutdownGraceMs >= 0)) problems.push(`shutdownGraceMs must be >= 0 (got ${shutdownGraceMs})`);
+  if (busyRetryDelayMs !== undefined && !(busyRetryDelayMs >= 0)) problems.push(`busyRetryDelayMs must be >= 0 (got ${busyRetryDelayMs})`);
+  if (orphanSweepIntervalMs !== undefined && !(orphanSweepIntervalMs >= 1_000)) {
+    problems.push(`orphanSweepIntervalMs must be >= 1000 (got ${orphanSweepIntervalMs})`);
+  }
+  if (options.waitingKeysRescueMs !== undefined && !(options.waitingKeysRescueMs >= 1_000)) {
+    problems.push(`waitingKeysRescueMs must be >= 1000 (got ${options.waitingKeysRescueMs})`);
+  }
+  if (options.logRetentionDays !== undefined && !(Number.isInteger(options.logRetentionDays) && options.logRetentionDays >= 1)) {
+    problems.push(`logRetentionDays must be an integer >= 1 (got ${options.logRetentionDays})`);
+  }
+  if (lockDurationMs !== undefined && !(lockDurationMs >= 100)) problems.push(`lockDurationMs must be >= 100 (got ${lockDurationMs})`);
+  if (stalledIntervalMs !== undefined && !(stalledIntervalMs >= 100)) {
+    problems.push(`stalledIntervalMs must be >= 100 (got ${stalledIntervalMs})`);
+  }
+  if (problems.length > 0) throw new RangeError(`createWorker: ${problems.join('; ')}`);
+}
+
+/** Creates a BullMQ worker that runs refresh jobs through the executor. */
+export function createWorker(options: RefreshWorkerOptions): RefreshWorker {
+  validate(options);
+  const settings = { ...workerDefaults, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as
+    typeof workerDefaults & RefreshWorkerOptions;
+  const { sql, catalog } = settings;
+  const id = settings.workerId ?? `${hostname()}:${process.pid}`;
+  const logger = (settings.logger ?? silentLogger()).child({ workerId: id });
+  const executor = createRefreshExecutor({ sql, catalog, workerId: id, logger });
+  const cascadeQueue = createRefreshQueue(settings.backend);
+  let closing = false;
+
+  async function processRefresh(job: Job, token?: string): Promise<RefreshOutcome> {
+    let data;
+    try {
+      data = parseRefreshJob(job.data, job.id);
+      catalog.get(data.view);
+    } catch (error) {
+      throw new UnrecoverableError(oneLine(error));
+    }
+    let outcome: RefreshOutcome;
+    try {
+      outcome = await executor.refresh({
+        view: data.view,
+        reason: data.reason,
+        triggerDetail: data.triggerDetail,
+        requestedAt: new Date(data.requestedAt),
+        jobId: job.id ?? null,
+        attempt: job.attemptsMade + 1,
+        mode: data.mode,
+        scope: data.scope,
+      });
+    } catch (error) {
+      if (error instanceof PermanentRefreshError) throw new UnrecoverableError(error.message);
+      if (closing && error instanceof RefreshFailedError && error.sqlState === '57014') {
+        // Cancelled by our own shutdown: hand the job back without spending an attempt.
+        await job.moveToDelayed(Date.now(), token);
+        throw new DelayedError();
+      }
+      throw error;
+    }
+    if (outcome.status === 'busy') {
+      await job.moveToDelayed(Date.now() + settings.busyRetryDelayMs, token);
+      throw new DelayedError();
+    }
+    // A re-run (stalled or retried job) finds its own earlier refresh and skips; the cascade
+    // after that refresh may never have been enqueued, so a re-run cascades too.
+    const rerun = job.attemptsStarted > 1 || job.attemptsMade > 0;
+    if (data.cascade && (outcome.status === 'success' || (outcome.status === 'skipped' && rerun))) {
+      for (const dependant of await directDependants(sql, catalog, data.view)) {
+        await enqueueRefresh(cascadeQueue, catalog, {
+          view: dependant,
+          reason: 'cascade',
+          triggerDetail: data.view,
+          requestedAt: new Date().toISOString(),
+          // Upstream refreshes in a burst (targeted ones come every few hundred ms) share one.
+          delayMs: catalog.has(dependant) ? catalog.get(dependant).coalesceWindowMs : 0,
+        });
+      }
+    }
+    return outcome;
+  }
+
+  async function processJob(job: Job, token?: string) {
+    if (job.name === JOB_NAMES.tick) {
+      try {
+        return await handleScheduleTick(job, { queue: cascadeQueue, catalog, random: settings.random });
+      } catch (error) {
+        // A tick for a view no longer in the catalog (or no longer scheduled) cannot succeed later.
+        if (error instanceof Error && /unknown view/.test(error.message)) throw new UnrecoverableError(error.message);
+        throw error;
+      }
+    }
+    return processRefresh(job, token);
+  }
+
+  const worker = settings.backend.worker(REFRESH_QUEUE, processJob, {
+    concurrency: settings.concurrency,
+    name: id,
+    autorun: false,
+    lockDuration: settings.lockDurationMs,
+    stalledInterval: settings.stalledIntervalMs,
+    metrics: { maxDataPoints: MetricsTime.ONE_WEEK },
+    settings: {
+      backoffStrategy: (attemptsMade, _type, _error, job) => {
+        const view = job && catalog.has(String(job.data?.view)) ? catalog.get(String(job.data.view)) : undefined;
+        const delays = view?.retryBackoffMs ?? [60_000];
+        return delays[Math.min(attemptsMade, delays.length) - 1] ?? delays.at(-1) ?? 60_000;
+      },
+    },
+  });
+  worker.on('error', (error) => logger.error({ err: error }, 'worker error'));
+  worker.on('failed', (job, error) => {
+    if (!job || error instanceof DelayedError || error.name === 'DelayedError') return;
+    const attempts = job.opts.attempts ?? 1;
+    const final = error instanceof UnrecoverableError || job.attemptsMade >= attempts;
+    logger.warn(
+      { jobId: job.id, view: job.data?.view, attempt: job.attemptsMade, of: attempts, final },
+      `refresh job failed (attempt ${job.attemptsMade} of ${attempts})${final ? '' : ', will retry'}: ${error.message}`,
+    );
+  });
+  worker.on('completed', (job, outcome: RefreshOutcome | Awaited<ReturnType<typeof handleScheduleTick>>) => {
+    if (job.name === JOB_NAMES.tick) {
+      logger.info({ jobId: job.id, view: outcome.view, delayMs: 'delayMs' in outcome ? outcome.delayMs : null }, 'schedule tick');
+      return;
+    }
+    if (!('status' in outcome)) return;
+    logger.info(
+      { jobId: job.id, view: outcome.view, status: outcome.status, attempt: job.attemptsMade, of: job.opts.attempts ?? 1 },
+      `refresh job ${outcome.status}`,
+    );
+  });
+
+  const sweep = async () => {
+    try {
+      const closed = await closeOrphans(sql);
+      if (closed > 0) logger.warn({ closed }, 'closed refresh-log rows of lost workers');
+      const pruned = await pruneLog(sql, settings.logRetentionDays);
+      if (pruned > 0) logger.info({ pruned, olderThanDays: settings.logRetentionDays }, 'pruned refresh-log rows');
+      // Coalesces with any key request still pending, so a healthy fleet gets no extra refresh.
+      for (const view of await viewsWithWaitingKeys(sql, settings.waitingKeysRescueMs)) {
+        if (!catalog.has(view) || !catalog.get(view).keyed) continue;
+        logger.warn({ view }, 'dirty keys waiting without a refresh: requesting one');
+        await enqueueRefresh(cascadeQueue, catalog, {
+          view,
+          reason: 'event',
+          triggerDetail: 'waiting dirty keys',
+          requestedAt: new Date().toISOString(),
+          scope: 'keys',
+        });
+      }
+    } catch (error) {
+      logger.warn({ err: error }, 'orphan sweep failed');
+    }
+  };
+  const sweeper = setInterval(sweep, settings.orphanSweepIntervalMs);
+  sweeper.unref();
+  void sweep();
+  void worker.run().catch((error) => logger.error({ err: error }, 'worker stopped'));
+
+  let closed: Promise<void> | undefined;
+  async function close(): Promise<void> {
+    closing = true;
+    clearInterval(sweeper);
+    const stopped = worker.close();
+    const timedOut = (error: unknown) => {
+      if (error instanceof TimeoutError) return true;
+      throw error;
+    };
+    const graceOver = await withTimeout(stopped, settings.shutdownGraceMs, 'shutdown grace period').then(() => false, timedOut);
+    if (graceOver) {
+      const cancelled = await executor.cancelAll('worker shutting down').catch(() => 0);
+      logger.warn({ cancelled }, 'shutdown grace period over: cancelled running refreshes');
+      // A cancelled refresh ends at once; one stuck elsewhere (network, pool) must not hang the exit.
+      const gaveUp = await withTimeout(stopped, 10_000, 'stopping after cancellation').then(() => false, timedOut);
+      if (gaveUp) {
+        logger.error('refreshes did not stop 10 s after cancellation; closing the worker anyway');
+        await worker.close(true);
+      }
+    }
+    await cascadeQueue.close();
+  }
+
+  return {
+    id,
+    executor,
+    ready: () => worker.waitUntilReady().then(() => undefined),
+    close: () => (closed ??= close()),
+    [Symbol.asyncDispose]: () => (closed ??= close()),
+  };
+}
