@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'drizzle/', 'test/.scratch/', 'test/artifacts/', '.mvfleet/'] },
+  { ignores: ['node_modules/', 'dist/', 'examples/demo/drizzle/', 'test/.scratch/', 'test/artifacts/', '.mvfleet/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -13,11 +13,25 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
-      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read the environment in core/env.ts only.' }],
+      'no-restricted-properties': ['error', { object: 'process', property: 'env', message: 'Read the environment in src/config/env.ts only.' }],
     },
   },
   {
-    files: ['core/env.ts'],
+    files: ['src/config/env.ts'],
     rules: { 'no-restricted-properties': 'off' },
+  },
+  {
+    // The library knows nothing of the example: it is an app like any other.
+    files: ['src/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/examples/**'], message: 'The library never imports the example.' }] }],
+    },
+  },
+  {
+    // The example uses mvfleet as an app does: through the package's public API only.
+    files: ['examples/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/src/**'], message: "Import from 'mvfleet', as an app would." }] }],
+    },
   },
 );

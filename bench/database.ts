@@ -3,6 +3,7 @@ import { createDb, type Sql } from '../src/core/db.js';
 import { MvfleetError, oneLine } from '../src/core/errors.js';
 import { quoteIdent } from '../src/core/identifiers.js';
 import { migrate } from '../src/migrate/migrate.js';
+import demoConfig from '../examples/demo/mvfleet.config.js';
 import { freshnessStatement } from '../src/reads/read-sql.js';
 import { seedDemo, type ScaleName } from '../examples/demo/seed/index.js';
 import { createRefreshExecutor } from '../src/workers/refresh-executor.js';
@@ -64,7 +65,7 @@ export async function prepareBenchDatabase(options: {
     const db = createDb({ url, max: 2, applicationName: 'mvfleet-bench' });
     try {
       try {
-        await migrate({ sql: db.sql, catalog });
+        await migrate({ sql: db.sql, catalog, migrationsFolder: demoConfig.migrations });
       } catch (error) {
         throw new MvfleetError(`${oneLine(error)} (bench database ${database}: pass --reseed to drop and recreate it)`, { cause: error });
       }
@@ -76,7 +77,7 @@ export async function prepareBenchDatabase(options: {
         const result = await seedDemo({ sql: db.sql, scale, seed: SEED, replace: true });
         seedMs = result.durationMs;
         // The refresh log of the previous data says nothing about this data.
-        await db.sql`TRUNCATE mv_refresh_log`;
+        await db.sql`TRUNCATE mvfleet.mv_refresh_log`;
       }
       await populate(db.sql, catalog, needsSeed, log);
       if (needsSeed) {
@@ -96,13 +97,13 @@ export async function prepareBenchDatabase(options: {
 /**
  * Refreshes every view after a seed, and any view a migration left unpopulated otherwise: an
  * MV that was never refreshed, or a table-stored view without a complete build of its
- * current definition recorded in `mv_table_state` (the executor's full rebuild records one).
+ * current definition recorded in `mvfleet.mv_table_state` (the executor's full rebuild records one).
  */
 async function populate(sql: Sql, catalog: Catalog, all: boolean, log: (line: string) => void): Promise<void> {
   // The reader's own test of "populated" (MV refreshed; table built from this incarnation and definition).
   const unpopulated = new Set<string>();
   for (const view of catalog.views) {
-    const freshness = freshnessStatement(view);
+    const freshness = freshnessStatement(catalog.store, view);
     const [state] = await sql.unsafe<[{ populated: boolean | null }]>(freshness.text, freshness.params);
     if (!state.populated) unpopulated.add(view.name);
   }
@@ -132,6 +133,6 @@ function parseMarker(comment: string | null): SeedMarker | null {
  * machine's does not): every drained key leaves a dead row the next drain would step over.
  */
 export async function vacuumChurned(sql: Sql, catalog: Catalog): Promise<void> {
-  const tables = ['mv_dirty_keys', 'mv_refresh_log', ...catalog.views.filter((view) => view.storage === 'table').map((view) => view.name)];
+  const tables = ['mvfleet.mv_dirty_keys', 'mvfleet.mv_refresh_log', ...catalog.views.filter((view) => view.storage === 'table').map((view) => view.name)];
   await sql.unsafe(`VACUUM (ANALYZE) ${tables.map(quoteIdent).join(', ')}`);
 }

@@ -1,7 +1,7 @@
 import { createDb, type DbHandle } from '../src/core/db.js';
 import type { Catalog } from '../src/catalog/catalog.js';
 import { createRedisQueueBackend, type QueueBackend } from '../src/queue/queue-backend.js';
-import { createFleet, type Fleet } from '../src/producers/producer.js';
+import { createProducer, type Producer } from '../src/producers/producer.js';
 import { createRefreshQueue } from '../src/queue/refresh-queue.js';
 import type { RefreshExecutorEvents } from '../src/workers/refresh-executor.js';
 import { createWorker, type RefreshWorker } from '../src/workers/refresh-worker.js';
@@ -10,7 +10,7 @@ type Success = RefreshExecutorEvents['refresh:success'][0];
 
 /** A producer and one idle worker in this process, on a queue prefix of their own. */
 export interface InProcessFleet {
-  fleet: Fleet;
+  fleet: Producer;
   worker: RefreshWorker;
   /**
    * Resolves with the next successful refresh of `view` by this worker. Call it *before*
@@ -34,7 +34,7 @@ export async function startInProcessFleet(options: {
   const backend: QueueBackend = createRedisQueueBackend({ url: options.redisUrl, prefix: options.prefix });
   const worker = createWorker({ backend, sql: db.sql, catalog, concurrency: 2, workerId: 'bench-in-process' });
   await worker.ready();
-  const fleet = createFleet({ catalog, redisUrl: options.redisUrl, prefix: options.prefix });
+  const fleet = createProducer({ catalog, redisUrl: options.redisUrl, prefix: options.prefix });
   const queue = createRefreshQueue(backend);
 
   function nextSuccess(view: string, timeoutMs = 120_000): Promise<Success & { at: number }> {

@@ -7,7 +7,7 @@ import type { KeyTuple } from '../src/catalog/event-keys.js';
  * their shape across runs (the bench database is reused).
  */
 export interface KeyedSource {
-  /** The event that announces such a change (recorded with its keys in `mv_dirty_keys`). */
+  /** The event that announces such a change (recorded with its keys in `mvfleet.mv_dirty_keys`). */
   event: string;
   /** Keys (scope-key tuples) whose sources a change can alter, in key order. */
   keys(sql: Queryable): Promise<KeyTuple[]>;

@@ -10,7 +10,7 @@ export interface Sent {
   /**
    * A successful refresh of the view that started at or after this moment (epoch ms) shows
    * the event: the commit for a whole-view refresh; for a keyed view, the moment the event's
-   * keys were committed to `mv_dirty_keys` (the refresh drains them, or an earlier one did).
+   * keys were committed to `mvfleet.mv_dirty_keys` (the refresh drains them, or an earlier one did).
    */
   coveredFrom: number;
 }
@@ -58,7 +58,7 @@ export async function refreshLog(sql: Sql, since: Date, workerIds: string[]): Pr
            coalesce(sum(duration_ms) FILTER (WHERE status = 'success'), 0)::float8 AS duration_ms,
            percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) FILTER (WHERE status = 'success') AS p50_ms,
            max(duration_ms) FILTER (WHERE status = 'success')::float8 AS max_ms
-    FROM mv_refresh_log WHERE started_at >= ${since} AND worker_id = ANY(${workerIds})
+    FROM mvfleet.mv_refresh_log WHERE started_at >= ${since} AND worker_id = ANY(${workerIds})
     GROUP BY view_name ORDER BY view_name`;
   return rows.map((row) => ({
     view: row.view,
@@ -80,7 +80,7 @@ export async function freshnessLags(sql: Sql, sent: Sent[], label: string): Prom
     FROM unnest(${sent.map((s) => s.view)}::text[], ${sent.map((s) => s.committedAt)}::float8[], ${sent.map((s) => s.coveredFrom)}::float8[])
       AS e(view, committed_ms, covered_ms)
     LEFT JOIN LATERAL (
-      SELECT finished_at FROM mv_refresh_log
+      SELECT finished_at FROM mvfleet.mv_refresh_log
       WHERE view_name = e.view AND status = 'success' AND started_at >= to_timestamp(e.covered_ms / 1000)
       ORDER BY started_at LIMIT 1
     ) r ON true`;

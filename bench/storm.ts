@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createDb, type Sql } from '../src/core/db.js';
 import { createRedisQueueBackend } from '../src/queue/queue-backend.js';
-import { createFleet, type Fleet } from '../src/producers/producer.js';
+import { createProducer, type Producer } from '../src/producers/producer.js';
 import { createRefreshQueue } from '../src/queue/refresh-queue.js';
 import { backendCpuMs, backendPids, cpuBetween } from './backend-cpu.js';
 import type { BenchContext, Figure, figureSet } from './context.js';
@@ -56,7 +56,7 @@ export async function runStorm(context: BenchContext, options: { label: string; 
   // The keys events record are PostgreSQL work of the fleet: a pool of their own, to measure it.
   const keys = createDb({ url: context.databaseUrl, max: 16, applicationName: KEYS_APPLICATION_NAME });
   const workers: WorkerProcess[] = [];
-  const fleet = createFleet({ catalog, redisUrl: context.redisUrl, prefix, sql: keys.sql });
+  const fleet = createProducer({ catalog, redisUrl: context.redisUrl, prefix, sql: keys.sql });
   const queueBackend = createRedisQueueBackend({ url: context.redisUrl, prefix });
   const queue = createRefreshQueue(queueBackend);
   try {
@@ -137,7 +137,7 @@ export function addStormFigures(out: ReturnType<typeof figureSet>, run: StormRun
   add('refresh_time_ms', sum(run.log.map((row) => row.durationMs)), 'ms', 'refresh time: sum of duration_ms of those refreshes');
   if (run.cpu) {
     add('worker_backend_cpu_ms', run.cpu.workersMs, 'ms', 'CPU of the workers\' PostgreSQL backends (/proc), storm + drain');
-    add('keys_backend_cpu_ms', run.cpu.keysMs, 'ms', 'CPU of the backends recording the events\' keys (mv_dirty_keys inserts)');
+    add('keys_backend_cpu_ms', run.cpu.keysMs, 'ms', 'CPU of the backends recording the events\' keys (mvfleet.mv_dirty_keys inserts)');
     add('pg_cpu_per_event_ms', (run.cpu.workersMs + run.cpu.keysMs) / run.sent, 'ms', 'PostgreSQL CPU per event: workers + key recording');
   } else {
     out.note('PostgreSQL backends are not visible from here (/proc): only refresh time (sum of duration_ms) is reported.');
@@ -200,7 +200,7 @@ const epochMs = () => performance.timeOrigin + performance.now();
 async function storm(
   context: BenchContext,
   sql: Sql,
-  fleet: Fleet,
+  fleet: Producer,
   events: StormEvent[],
   durationMs: number,
 ): Promise<{ sent: Sent[]; emitMs: number[]; wallMs: number }> {
@@ -250,7 +250,7 @@ async function waitUntilDrained(
     let covered = true;
     for (const [view, last] of lastByView) {
       const [row] = await context.db.sql<{ ok: boolean }[]>`
-        SELECT EXISTS (SELECT 1 FROM mv_refresh_log WHERE view_name = ${view} AND status = 'success'
+        SELECT EXISTS (SELECT 1 FROM mvfleet.mv_refresh_log WHERE view_name = ${view} AND status = 'success'
                        AND started_at >= to_timestamp(${last / 1000})) AS ok`;
       covered &&= row?.ok ?? false;
     }

@@ -24,7 +24,7 @@ describe('dashboard JSON API', () => {
     await executor.refresh({ view: REVENUE, reason: 'event', triggerDetail: 'invoice.paid' });
     // A failure with a known message; a real one would need a broken view definition.
     await db.sql`
-      INSERT INTO mv_refresh_log (view_name, status, mode, reason, attempt, started_at, finished_at, duration_ms, error_message, error_code)
+      INSERT INTO mvfleet.mv_refresh_log (view_name, status, mode, reason, attempt, started_at, finished_at, duration_ms, error_message, error_code)
       VALUES (${KPI}, 'failed', 'plain', 'schedule', 1, now() - interval '2 minutes', now() - interval '2 minutes' + interval '1.5 seconds',
               1500, 'canceling statement due to statement timeout', '57014')`;
     ({ url } = await fixture.start({ nextRuns: async () => new Map([[TOURNAMENTS, new Date('2030-01-01T00:00:00Z')]]) }));

@@ -35,7 +35,7 @@ describe.skipIf(skip)('dashboard in a browser', () => {
     }
     // History the page should make obvious: a view refreshed long ago, and one failing twice in a row.
     await db.sql`
-      INSERT INTO mv_refresh_log (view_name, status, mode, reason, attempt, started_at, finished_at, duration_ms, rows_after, error_message, error_code)
+      INSERT INTO mvfleet.mv_refresh_log (view_name, status, mode, reason, attempt, started_at, finished_at, duration_ms, rows_after, error_message, error_code)
       VALUES ('mv_utilization_by_user_week', 'success', 'plain', 'schedule', 1, now() - interval '30 hours', now() - interval '30 hours', 2400, 120, null, null),
              ('mv_budget_consolidation', 'failed', 'plain', 'schedule', 1, now() - interval '20 minutes', now() - interval '20 minutes', 5000, null,
               'canceling statement due to lock timeout', '55P03'),
@@ -85,7 +85,7 @@ describe.skipIf(skip)('dashboard in a browser', () => {
     expect(logId).toBeGreaterThan(before);
     expect(prompts).toEqual([expect.stringMatching(/MVFLEET_DASHBOARD_TOKEN/)]);
     await expect.poll(() => page.locator('#flash').innerText(), { timeout: 10_000 }).toMatch(/Done: mv_kpi_dashboard success/);
-    const [row] = await db.sql<[{ reason: string; status: string }]>`SELECT reason, status FROM mv_refresh_log WHERE id = ${logId}`;
+    const [row] = await db.sql<[{ reason: string; status: string }]>`SELECT reason, status FROM mvfleet.mv_refresh_log WHERE id = ${logId}`;
     expect(row).toEqual({ reason: 'api', status: 'success' });
     expect(await page.locator(`#views tr[data-view="${view}"] .badge`).innerText()).toBe('success');
     await page.screenshot({ path: `${ARTIFACTS}dashboard-after-refresh.png`, fullPage: true });

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { recordDirtyKeys } from '../src/store/dirty-keys.js';
+import { demoCatalog } from '../examples/demo/schema/catalog.js';
 import type { RefreshLogEntry, ViewStatus } from '../src/dashboards/index.js';
 import { seedDemo } from '../examples/demo/seed/index.js';
 import { createRefreshExecutor } from '../src/workers/refresh-executor.js';
@@ -30,7 +31,7 @@ interface StrategyLogRow {
 /**
  * Keyed views in the dashboard: a targeted refresh, a full rebuild that corrects a change no
  * event announced, and a key still waiting show in the logs API, the status API, the page,
- * `/metrics` and the CLI, with the numbers the refresh log and `mv_dirty_keys` hold.
+ * `/metrics` and the CLI, with the numbers the refresh log and `mvfleet.mv_dirty_keys` hold.
  */
 describe('dashboard: strategy, keys refreshed, pending keys and drift of keyed views', () => {
   const fixture = useDashboardFixture();
@@ -51,22 +52,22 @@ describe('dashboard: strategy, keys refreshed, pending keys and drift of keyed v
 
     // An announced change: its event recorded the key, a targeted refresh recomputes just that key.
     await db.sql`UPDATE tournaments SET prize_pool = prize_pool + 100 WHERE id = ${announced!}`;
-    await recordDirtyKeys(db.sql, 'prize.paid', [{ view: TOURNAMENTS, key: [announced!] }]);
+    await recordDirtyKeys(db.sql, demoCatalog.store, 'prize.paid', [{ view: TOURNAMENTS, key: [announced!] }]);
     const targeted = await executor.refresh({ view: TOURNAMENTS, reason: 'event', scope: 'keys' });
     expect(targeted).toMatchObject({ status: 'success', strategy: 'targeted', keysRefreshed: 1 });
 
     // A change whose event never came; the next full rebuild finds it (drift) and drains one announced key.
     await db.sql`UPDATE tournaments SET prize_pool = prize_pool + 100 WHERE id = ${unannounced!}`;
-    await recordDirtyKeys(db.sql, 'match.completed', [{ view: TOURNAMENTS, key: [drained!] }]);
+    await recordDirtyKeys(db.sql, demoCatalog.store, 'match.completed', [{ view: TOURNAMENTS, key: [drained!] }]);
     const full = await executor.refresh({ view: TOURNAMENTS, reason: 'manual' });
     expect(full).toMatchObject({ status: 'success', strategy: 'full', keysRefreshed: 1, rowsCorrected: 1 });
 
     // One key left waiting, recorded by two events.
-    await recordDirtyKeys(db.sql, 'match.completed', [{ view: TOURNAMENTS, key: [waiting!] }]);
-    await recordDirtyKeys(db.sql, 'registration.confirmed', [{ view: TOURNAMENTS, key: [waiting!] }]);
+    await recordDirtyKeys(db.sql, demoCatalog.store, 'match.completed', [{ view: TOURNAMENTS, key: [waiting!] }]);
+    await recordDirtyKeys(db.sql, demoCatalog.store, 'registration.confirmed', [{ view: TOURNAMENTS, key: [waiting!] }]);
 
     tournamentLog = await db.sql<StrategyLogRow[]>`
-      SELECT id, strategy, keys_refreshed, rows_corrected FROM mv_refresh_log WHERE view_name = ${TOURNAMENTS} ORDER BY id`;
+      SELECT id, strategy, keys_refreshed, rows_corrected FROM mvfleet.mv_refresh_log WHERE view_name = ${TOURNAMENTS} ORDER BY id`;
     expect(tournamentLog.map((row) => row.strategy)).toEqual(['full', 'targeted', 'full']);
     ({ url } = await fixture.start());
   });
@@ -174,7 +175,7 @@ describe('dashboard: strategy, keys refreshed, pending keys and drift of keyed v
 
       const corrected = byLabels('mvfleet_rows_corrected_total', (labels) => labels.view!);
       const [revenue] = await db.sql<[{ rows_corrected: number | null }]>`
-        SELECT rows_corrected FROM mv_refresh_log WHERE view_name = ${REVENUE} AND status = 'success'`;
+        SELECT rows_corrected FROM mvfleet.mv_refresh_log WHERE view_name = ${REVENUE} AND status = 'success'`;
       expect(corrected).toEqual(
         new Map([
           [TOURNAMENTS, (tournamentLog[0]!.rows_corrected ?? 0) + 1],
@@ -183,8 +184,8 @@ describe('dashboard: strategy, keys refreshed, pending keys and drift of keyed v
       );
     });
 
-    it('mvfleet_pending_keys counts distinct keys waiting in mv_dirty_keys per keyed view', () => {
-      expect(family('mvfleet_pending_keys')).toMatchObject({ type: 'GAUGE', help: expect.stringMatching(/mv_dirty_keys/) });
+    it('mvfleet_pending_keys counts distinct keys waiting in mvfleet.mv_dirty_keys per keyed view', () => {
+      expect(family('mvfleet_pending_keys')).toMatchObject({ type: 'GAUGE', help: expect.stringMatching(/mvfleet.mv_dirty_keys/) });
       expect(byLabels('mvfleet_pending_keys', (labels) => labels.view!)).toEqual(new Map([[TOURNAMENTS, 1], [REVENUE, 0]]));
     });
   });

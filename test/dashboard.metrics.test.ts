@@ -34,7 +34,7 @@ describe('dashboard /metrics', () => {
     await executor.refresh({ view: BUDGET, reason: 'schedule', triggerDetail: 'nightly' });
     // Durations on both sides of bucket bounds (1 s, 2.5 s) and a skipped attempt without one.
     await db.sql`
-      INSERT INTO mv_refresh_log (view_name, status, mode, reason, attempt, started_at, finished_at, duration_ms, error_message)
+      INSERT INTO mvfleet.mv_refresh_log (view_name, status, mode, reason, attempt, started_at, finished_at, duration_ms, error_message)
       VALUES (${AHSP}, 'failed', 'plain', 'schedule', 1, now() - interval '1 hour', now() - interval '1 hour', 1000, 'lock timeout'),
              (${AHSP}, 'failed', 'plain', 'schedule', 2, now() - interval '50 minutes', now() - interval '50 minutes', 1001, 'lock timeout'),
              (${AHSP}, 'success', 'plain', 'api', 1, now() - interval '40 minutes', now() - interval '40 minutes', 2500, null),
@@ -70,7 +70,7 @@ describe('dashboard /metrics', () => {
   it('mvfleet_refreshes_total equals the finished attempts in the log, by view, status, reason and mode', async () => {
     const expected = await db.sql<{ view: string; status: string; reason: string; mode: string; count: number }[]>`
       SELECT view_name AS view, status, reason, coalesce(mode, 'none') AS mode, count(*)::int AS count
-      FROM mv_refresh_log WHERE status <> 'running' GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`;
+      FROM mvfleet.mv_refresh_log WHERE status <> 'running' GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4`;
     const actual = family('mvfleet_refreshes_total')
       .metrics.map((sample) => ({ ...(sample.labels as { view: string; status: string; reason: string; mode: string }), count: Number(sample.value) }))
       .sort((a, b) => `${a.view} ${a.status} ${a.reason} ${a.mode}`.localeCompare(`${b.view} ${b.status} ${b.reason} ${b.mode}`));
@@ -93,7 +93,7 @@ describe('dashboard /metrics', () => {
 
     // The first refresh of an unpopulated MV is plain, the second concurrent: one series each.
     const [{ count, sum }] = await db.sql<[{ count: number; sum: number }]>`
-      SELECT count(*)::int AS count, sum(duration_ms)::float8 / 1000 AS sum FROM mv_refresh_log
+      SELECT count(*)::int AS count, sum(duration_ms)::float8 / 1000 AS sum FROM mvfleet.mv_refresh_log
       WHERE view_name = ${BUDGET} AND status = 'success' AND mode = 'concurrent'`;
     expect(count).toBe(1);
     expect(line(`count\\{view="${BUDGET}",status="success",mode="plain"\\}`)).toBe(1);
@@ -107,7 +107,7 @@ describe('dashboard /metrics', () => {
   it('staleness is the age of the last successful refresh; never-refreshed views are flagged stale', async () => {
     const staleness = new Map(family('mvfleet_view_staleness_seconds').metrics.map((sample) => [sample.labels!.view, Number(sample.value)]));
     const [{ age }] = await db.sql<[{ age: number }]>`
-      SELECT extract(epoch FROM now() - max(started_at))::float8 AS age FROM mv_refresh_log
+      SELECT extract(epoch FROM now() - max(started_at))::float8 AS age FROM mvfleet.mv_refresh_log
       WHERE view_name = ${TOURNAMENTS} AND status = 'success'`;
     expect(staleness.get(TOURNAMENTS)).toBeGreaterThan(0);
     expect(staleness.get(TOURNAMENTS)).toBeLessThanOrEqual(age);

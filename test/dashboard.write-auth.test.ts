@@ -137,7 +137,7 @@ describe('dashboard write endpoints and Bull Board actions', () => {
     expect(accepted.body.jobs.map((job) => job.view)).toEqual(fixture.catalog.views.map((view) => view.name));
     await waitUntil('every view to have an API refresh logged as success', async () => {
       const rows = await fixture.db.sql<{ view_name: string }[]>`
-        SELECT DISTINCT view_name FROM mv_refresh_log WHERE reason IN ('api', 'cascade') AND status = 'success'`;
+        SELECT DISTINCT view_name FROM mvfleet.mv_refresh_log WHERE reason IN ('api', 'cascade') AND status = 'success'`;
       return rows.length === fixture.catalog.views.length;
     });
   });

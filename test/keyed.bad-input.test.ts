@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createCatalog, type EventDefinition, type KeyedDefinition, type ViewDefinition } from '../src/catalog/catalog.js';
-import { createFleet, type Fleet } from '../src/producers/producer.js';
+import { createProducer, type Producer } from '../src/producers/producer.js';
 import { createRefreshQueue } from '../src/queue/refresh-queue.js';
 import { demoCatalog, demoViewDefinitions } from '../examples/demo/schema/catalog.js';
 import { revenueByProjectMonth, tournamentAnalyticsSummary } from '../examples/demo/schema/index.js';
@@ -63,12 +63,12 @@ function catalogWithUndeclaredKeys() {
 describe('keyed views refuse events without their keys', () => {
   const db = useTestDatabase();
   const backends = useTestQueue(db);
-  const fleets: Fleet[] = [];
+  const fleets: Producer[] = [];
   afterAll(async () => {
     for (const fleet of fleets) await fleet.close();
   });
   const fleetOver = (catalog = demoCatalog) => {
-    const fleet = createFleet({ catalog, backend: backends.backend('producer'), sql: db.sql });
+    const fleet = createProducer({ catalog, backend: backends.backend('producer'), sql: db.sql });
     fleets.push(fleet);
     return fleet;
   };
@@ -80,19 +80,19 @@ describe('keyed views refuse events without their keys', () => {
     return Object.values(counts).reduce((sum, count) => sum + count, 0);
   }
 
-  const dirtyKeys = async () => (await db.sql<{ count: number }[]>`SELECT count(*)::int AS count FROM mv_dirty_keys`)[0]!.count;
+  const dirtyKeys = async () => (await db.sql<{ count: number }[]>`SELECT count(*)::int AS count FROM mvfleet.mv_dirty_keys`)[0]!.count;
 
   it('a complete payload is recorded and enqueued (what the refusals below are measured against)', async () => {
     const accepted = backends.isolated('accepted');
-    const fleet = createFleet({ catalog: demoCatalog, backend: accepted, sql: db.sql });
+    const fleet = createProducer({ catalog: demoCatalog, backend: accepted, sql: db.sql });
     try {
       await fleet.emit('expense.approved', { firmId: 1, projectId: 2, incurredOn: '2026-03-17' });
-      const recorded = await db.sql`SELECT view_name, key, event FROM mv_dirty_keys`;
+      const recorded = await db.sql`SELECT view_name, key, event FROM mvfleet.mv_dirty_keys`;
       expect(recorded).toEqual([{ view_name: 'mv_revenue_by_project_month', key: [2, '2026-03-01'], event: 'expense.approved' }]);
       expect(await queuedJobs(accepted)).toBe(1);
     } finally {
       await fleet.close();
-      await db.sql`DELETE FROM mv_dirty_keys`;
+      await db.sql`DELETE FROM mvfleet.mv_dirty_keys`;
     }
   });
 

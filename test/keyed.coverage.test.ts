@@ -20,7 +20,7 @@ const LONG_AGO = new Date('2020-01-01T00:00:00Z');
 describe('keyed refresh coverage', () => {
   const db = useTestDatabase();
   const executor = () => createRefreshExecutor({ sql: db.sql, catalog: demoCatalog });
-  const dirtyCount = async () => (await db.sql<[{ n: number }]>`SELECT count(*)::int AS n FROM mv_dirty_keys`)[0].n;
+  const dirtyCount = async () => (await db.sql<[{ n: number }]>`SELECT count(*)::int AS n FROM mvfleet.mv_dirty_keys`)[0].n;
 
   beforeAll(async () => {
     await seedDemo({ sql: db.sql, scale: 'small' });
@@ -29,11 +29,11 @@ describe('keyed refresh coverage', () => {
 
   it('a key request runs while keys wait, however old its requestedAt (a waiting job absorbs later requests)', async () => {
     await db.sql`UPDATE tournaments SET prize_pool = prize_pool + 1 WHERE id = 4`;
-    await recordDirtyKeys(db.sql, 'prize.paid', [{ view: VIEW, key: [4] }]);
+    await recordDirtyKeys(db.sql, demoCatalog.store, 'prize.paid', [{ view: VIEW, key: [4] }]);
     const ran = await executor().refresh({ view: VIEW, reason: 'event', scope: 'keys', requestedAt: LONG_AGO });
     expect(ran).toMatchObject({ status: 'success', strategy: 'targeted', keysRefreshed: 1 });
     expect(await dirtyCount()).toBe(0);
-    expect((await verifyView(db.sql, demoCatalog.get(VIEW))).differences).toBe(0);
+    expect((await verifyView(db.sql, demoCatalog.store, demoCatalog.get(VIEW))).differences).toBe(0);
 
     // Nothing waits any more: the same request is covered by that refresh.
     const again = await executor().refresh({ view: VIEW, reason: 'event', scope: 'keys', requestedAt: LONG_AGO });
@@ -43,7 +43,7 @@ describe('keyed refresh coverage', () => {
   it('malformed dirty keys are dropped and the view is rebuilt whole, instead of failing every refresh', async () => {
     await db.sql`UPDATE invoices SET paid_amount = paid_amount + 5 WHERE id = (SELECT min(id) FROM invoices WHERE status = 'paid' AND paid_on IS NOT NULL)`;
     // An older producer's scope ([project_id] only), a wrong type, and a non-array.
-    await db.sql`INSERT INTO mv_dirty_keys (view_name, key) VALUES
+    await db.sql`INSERT INTO mvfleet.mv_dirty_keys (view_name, key) VALUES
       (${REVENUE}, '[1]'::jsonb), (${REVENUE}, '["one", "2026-03-01"]'::jsonb), (${REVENUE}, '{"project_id": 1}'::jsonb)`;
     const outcome = await executor().refresh({ view: REVENUE, reason: 'event', scope: 'keys' });
     expect(outcome).toMatchObject({ status: 'success', strategy: 'full', keysRefreshed: 0 });
@@ -60,9 +60,9 @@ describe('keyed refresh coverage', () => {
 
     const reader = createReader({ sql: db.sql, catalog, freshnessCacheMs: 0 });
     expect((await reader.get(VIEW, 4)).cache.source).toBe('live');
-    await expect(verifyView(db.sql, catalog.get(VIEW))).rejects.toThrow(/not populated yet/);
+    await expect(verifyView(db.sql, catalog.store, catalog.get(VIEW))).rejects.toThrow(/not populated yet/);
 
-    await recordDirtyKeys(db.sql, 'prize.paid', [{ view: VIEW, key: [4] }]);
+    await recordDirtyKeys(db.sql, demoCatalog.store, 'prize.paid', [{ view: VIEW, key: [4] }]);
     const rebuilt = await createRefreshExecutor({ sql: db.sql, catalog }).refresh({ view: VIEW, reason: 'event', scope: 'keys' });
     // A first build of this definition: whole, and nothing counted as drift.
     expect(rebuilt).toMatchObject({ status: 'success', strategy: 'full', rowsCorrected: null });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Catalog, KeyedDefinition } from '../src/catalog/catalog.js';
-import { createDemoFleet, type DemoFleet } from '../examples/demo/producer.js';
+import { createDemoProducer, type DemoProducer } from '../examples/demo/producer.js';
 import { demoCatalog, demoViewDefinitions } from '../examples/demo/schema/catalog.js';
 import { tournamentAnalyticsSummary } from '../examples/demo/schema/index.js';
 import { seedDemo } from '../examples/demo/seed/index.js';
@@ -22,12 +22,12 @@ const tournamentKeyed: KeyedDefinition = demoViewDefinitions.find((definition) =
 describe('full rebuilds of keyed tables', () => {
   const db = useTestDatabase();
   const backends = useTestQueue(db);
-  let fleet: DemoFleet;
+  let fleet: DemoProducer;
 
   beforeAll(async () => {
     await seedDemo({ sql: db.sql, scale: 'small' });
     // Events record their keys; no worker runs, so only the refreshes each test makes apply them.
-    fleet = createDemoFleet({ backend: backends.backend('producer'), sql: db.sql });
+    fleet = createDemoProducer({ backend: backends.backend('producer'), sql: db.sql });
   });
   afterAll(async () => {
     await fleet?.close();
@@ -43,17 +43,17 @@ describe('full rebuilds of keyed tables', () => {
   /** Rebuilds `view` whole and checks that it then holds exactly its definition. */
   async function makeExact(view: string) {
     await refresh({ view });
-    expect((await verifyView(db.sql, demoCatalog.get(view))).differences).toBe(0);
+    expect((await verifyView(db.sql, demoCatalog.store, demoCatalog.get(view))).differences).toBe(0);
   }
 
-  const verify = (view: string) => verifyView(db.sql, demoCatalog.get(view));
+  const verify = (view: string) => verifyView(db.sql, demoCatalog.store, demoCatalog.get(view));
   const logRow = async (id: number) =>
     (
       await db.sql<{ strategy: string; keys_refreshed: number | null; rows_corrected: number | null }[]>`
-        SELECT strategy, keys_refreshed, rows_corrected FROM mv_refresh_log WHERE id = ${id}`
+        SELECT strategy, keys_refreshed, rows_corrected FROM mvfleet.mv_refresh_log WHERE id = ${id}`
     )[0];
   const pendingKeys = async (view: string) =>
-    (await db.sql<{ key: unknown }[]>`SELECT key FROM mv_dirty_keys WHERE view_name = ${view} ORDER BY id`).map((row) => row.key);
+    (await db.sql<{ key: unknown }[]>`SELECT key FROM mvfleet.mv_dirty_keys WHERE view_name = ${view} ORDER BY id`).map((row) => row.key);
 
   /** Tournaments that have matches, `count` of them, skipping the first `offset`. */
   const tournamentsWithMatches = async (count: number, offset: number) =>
@@ -187,7 +187,7 @@ describe('full rebuilds of keyed tables', () => {
 
     expect(await pendingKeys(VIEW)).toEqual([[touched]]);
     const attempts = await db.sql<{ status: string; error_code: string | null }[]>`
-      SELECT status, error_code FROM mv_refresh_log WHERE view_name = ${VIEW} ORDER BY id DESC`;
+      SELECT status, error_code FROM mvfleet.mv_refresh_log WHERE view_name = ${VIEW} ORDER BY id DESC`;
     expect(attempts.filter((row) => row.status === 'running')).toEqual([]);
     expect(attempts[0]).toEqual({ status: 'failed', error_code: '55P03' });
     expect(await db.sql`SELECT * FROM tournament_analytics_summary ORDER BY tournament_id`).toEqual(before);

@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDemoFleet, type DemoFleet } from '../examples/demo/producer.js';
+import { createDemoProducer, type DemoProducer } from '../examples/demo/producer.js';
 import { createReader, type Reader } from '../src/reads/index.js';
 import { demoCatalog } from '../examples/demo/schema/catalog.js';
 import { seedDemo } from '../examples/demo/seed/index.js';
@@ -15,7 +15,7 @@ describe('a key an event touched reads live until its targeted refresh', () => {
   const db = useTestDatabase();
   const backends = useTestQueue(db);
   const registry = new Registry();
-  let fleet: DemoFleet;
+  let fleet: DemoProducer;
   let reader: Reader;
 
   beforeAll(async () => {
@@ -26,7 +26,7 @@ describe('a key an event touched reads live until its targeted refresh', () => {
       if (outcome.status !== 'success') throw new Error(`refresh of ${view}: ${outcome.status}`);
     }
     // The producer records keys and enqueues; no worker runs, so only the refreshes below apply them.
-    fleet = createDemoFleet({ backend: backends.backend('producer'), sql: db.sql });
+    fleet = createDemoProducer({ backend: backends.backend('producer'), sql: db.sql });
     reader = createReader({ sql: db.sql, catalog: demoCatalog, freshnessCacheMs: 0, registry });
   });
 
@@ -39,11 +39,11 @@ describe('a key an event touched reads live until its targeted refresh', () => {
   const logRow = async (id: number) =>
     (
       await db.sql<{ status: string; strategy: string; keys_refreshed: number | null; rows_corrected: number | null }[]>`
-        SELECT status, strategy, keys_refreshed, rows_corrected FROM mv_refresh_log WHERE id = ${id}`
+        SELECT status, strategy, keys_refreshed, rows_corrected FROM mvfleet.mv_refresh_log WHERE id = ${id}`
     )[0];
 
   const pendingKeys = async (view: string) =>
-    (await db.sql<{ key: unknown }[]>`SELECT key FROM mv_dirty_keys WHERE view_name = ${view} ORDER BY id`).map((row) => row.key);
+    (await db.sql<{ key: unknown }[]>`SELECT key FROM mvfleet.mv_dirty_keys WHERE view_name = ${view} ORDER BY id`).map((row) => row.key);
 
   it('tournament: live_pending with the new values, other keys materialized, then materialized after a targeted refresh', async () => {
     const [touched, other] = await db.sql<{ id: number }[]>`

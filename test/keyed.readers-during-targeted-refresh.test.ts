@@ -275,7 +275,7 @@ async function refreshUnderReaders(sql: Sql, scenario: Scenario, batches: number
         ephemeral.set(key, { created: v });
         dirty.push(key);
       });
-      await recordDirtyKeys(sql, 'test.batch', dirty.map((key) => ({ view: scenario.view, key: scenario.tuple(key) })));
+      await recordDirtyKeys(sql, demoCatalog.store, 'test.batch', dirty.map((key) => ({ view: scenario.view, key: scenario.tuple(key) })));
       const outcome = await executor.refresh({ view: scenario.view, reason: 'event', scope: 'keys' });
       if (outcome.status !== 'success' || outcome.strategy !== 'targeted' || outcome.keysRefreshed !== dirty.length) {
         outcomes.push(`batch ${v} (${dirty.length} keys): ${JSON.stringify(outcome)}`);
@@ -318,7 +318,7 @@ describe('readers during targeted refreshes', () => {
         SELECT count(*) FILTER (WHERE strategy = 'targeted')::int AS targeted,
                count(*) FILTER (WHERE strategy IS DISTINCT FROM 'targeted' AND reason = 'event')::int AS other,
                COALESCE(sum(keys_refreshed) FILTER (WHERE strategy = 'targeted'), 0)::int AS keys
-        FROM mv_refresh_log WHERE view_name = ${scenario.view} AND status = 'success'`;
+        FROM mvfleet.mv_refresh_log WHERE view_name = ${scenario.view} AND status = 'success'`;
       expect(log, context).toMatchObject({ targeted: batches, other: 0 });
       expect(log.keys, context).toBeGreaterThan(batches);
       const { actual, expected } = await viewAndReference(db.sql, demoCatalog.get(scenario.view));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Sql } from '../src/core/db.js';
-import { createDemoFleet, type DemoFleet } from '../examples/demo/producer.js';
+import { createDemoProducer, type DemoProducer } from '../examples/demo/producer.js';
 import { createRefreshQueue } from '../src/queue/refresh-queue.js';
 import { demoCatalog } from '../examples/demo/schema/catalog.js';
 import { verifyView } from '../src/workers/verify-view.js';
@@ -18,7 +18,7 @@ const KEYED = [TOURNAMENTS, REVENUE] as const;
 /** What a change needs: the database, the producer, the seeded PRNG and the projects' firms (events name both). */
 interface World {
   sql: Sql;
-  fleet: DemoFleet;
+  fleet: DemoProducer;
   random: () => number;
   pick: (n: number) => number;
   firmOf: Map<number, number>;
@@ -259,7 +259,7 @@ describe('targeted refreshes of keyed views', () => {
 
   it('end up exact under random inserts, updates, deletes and interleaved full refreshes', async () => {
     const { seed, random, pick, refreshedAt: workloadStart } = await startSeededFleet(db, backends, processes);
-    const fleet = createDemoFleet({ backend: backends.backend('producer'), sql: db.sql });
+    const fleet = createDemoProducer({ backend: backends.backend('producer'), sql: db.sql });
     const projects = await db.sql<{ id: number; firm_id: number }[]>`SELECT id, firm_id FROM projects ORDER BY id`;
     let user = 10_000_000;
     const w: World = {
@@ -287,7 +287,7 @@ describe('targeted refreshes of keyed views', () => {
       for (const [index, view] of KEYED.entries()) {
         if (pick(4) !== 0 && round !== 4 + 5 * index) continue;
         await waitUntil(`a refresh of ${view} in flight`, async () => {
-          const [row] = await db.sql`SELECT count(*)::int AS n FROM mv_refresh_log WHERE status = 'running' AND view_name = ${view}`;
+          const [row] = await db.sql`SELECT count(*)::int AS n FROM mvfleet.mv_refresh_log WHERE status = 'running' AND view_name = ${view}`;
           return row!.n > 0;
         }, { timeoutMs: 1_500, intervalMs: 2 }).catch(() => undefined);
         await fleet.refresh(view);
@@ -295,7 +295,7 @@ describe('targeted refreshes of keyed views', () => {
       }
       if (pick(2) === 0) {
         await waitUntil('a refresh in flight', async () => {
-          const [row] = await db.sql`SELECT count(*)::int AS n FROM mv_refresh_log WHERE status = 'running'`;
+          const [row] = await db.sql`SELECT count(*)::int AS n FROM mvfleet.mv_refresh_log WHERE status = 'running'`;
           return row!.n > 0;
         }, { timeoutMs: 2_000, intervalMs: 2 }).catch(() => undefined);
       }
@@ -305,8 +305,8 @@ describe('targeted refreshes of keyed views', () => {
     await waitUntil('the fleet to go quiet', async () => {
       const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
       const [state] = await db.sql<[{ running: number; dirty: number }]>`
-        SELECT (SELECT count(*)::int FROM mv_refresh_log WHERE status = 'running') AS running,
-               (SELECT count(*)::int FROM mv_dirty_keys) AS dirty`;
+        SELECT (SELECT count(*)::int FROM mvfleet.mv_refresh_log WHERE status = 'running') AS running,
+               (SELECT count(*)::int FROM mvfleet.mv_dirty_keys) AS dirty`;
       return Object.values(counts).every((count) => count === 0) && state.running === 0 && state.dirty === 0;
     }, { timeoutMs: 40_000, intervalMs: 100 });
 
@@ -316,13 +316,13 @@ describe('targeted refreshes of keyed views', () => {
       expect(actual, `${view.name} (${context})`).toEqual(expected);
     }
     for (const name of KEYED) {
-      const verified = await verifyView(db.sql, demoCatalog.get(name));
+      const verified = await verifyView(db.sql, demoCatalog.store, demoCatalog.get(name));
       expect(verified, `${name} (${context})`).toMatchObject({ differences: 0, pending: 0 });
     }
 
     const log = await db.sql<{ view_name: string; strategy: string; n: number; keys: number }[]>`
       SELECT view_name, strategy, count(*)::int AS n, COALESCE(sum(keys_refreshed), 0)::int AS keys
-      FROM mv_refresh_log
+      FROM mvfleet.mv_refresh_log
       WHERE status = 'success' AND view_name IN ${db.sql([...KEYED])} AND started_at >= ${workloadStart}
       GROUP BY view_name, strategy ORDER BY view_name, strategy`;
     for (const view of KEYED) {
@@ -332,7 +332,7 @@ describe('targeted refreshes of keyed views', () => {
       }
     }
     expect(log.filter((entry) => entry.strategy === 'targeted').reduce((sum, entry) => sum + entry.keys, 0)).toBeGreaterThan(0);
-    const failed = await db.sql`SELECT view_name, error_message FROM mv_refresh_log WHERE status = 'failed'`;
+    const failed = await db.sql`SELECT view_name, error_message FROM mvfleet.mv_refresh_log WHERE status = 'failed'`;
     expect(failed, context).toEqual([]);
     expect(applied.length).toBeGreaterThanOrEqual(ROUNDS);
     await queue.close();

@@ -20,8 +20,8 @@ describe('waiting dirty keys', () => {
     await createRefreshExecutor({ sql: db.sql, catalog: demoCatalog }).refresh({ view: VIEW, reason: 'manual' });
     // As if the producer recorded the key and then could not enqueue (Redis down): no job exists.
     await db.sql`UPDATE tournaments SET prize_pool = prize_pool + 7 WHERE id = 9`;
-    await recordDirtyKeys(db.sql, 'prize.paid', [{ view: VIEW, key: [9] }]);
-    await db.sql`UPDATE mv_dirty_keys SET recorded_at = recorded_at - interval '5 seconds'`;
+    await recordDirtyKeys(db.sql, demoCatalog.store, 'prize.paid', [{ view: VIEW, key: [9] }]);
+    await db.sql`UPDATE mvfleet.mv_dirty_keys SET recorded_at = recorded_at - interval '5 seconds'`;
 
     const worker = createWorker({
       backend: backends.backend(),
@@ -34,12 +34,12 @@ describe('waiting dirty keys', () => {
       await worker.ready();
       const [row] = await waitUntil('the waiting key to be recomputed', async () => {
         const rows = await db.sql<{ strategy: string; keys_refreshed: number }[]>`
-          SELECT strategy, keys_refreshed FROM mv_refresh_log
+          SELECT strategy, keys_refreshed FROM mvfleet.mv_refresh_log
           WHERE view_name = ${VIEW} AND status = 'success' AND trigger_detail = 'waiting dirty keys'`;
         return rows.length > 0 ? rows : undefined;
       }, { timeoutMs: 20_000, intervalMs: 100 });
       expect(row).toEqual({ strategy: 'targeted', keys_refreshed: 1 });
-      const [{ n }] = await db.sql<[{ n: number }]>`SELECT count(*)::int AS n FROM mv_dirty_keys`;
+      const [{ n }] = await db.sql<[{ n: number }]>`SELECT count(*)::int AS n FROM mvfleet.mv_dirty_keys`;
       expect(n).toBe(0);
       const [stored] = await db.sql<[{ prize_pool_total: string; expected: string }]>`
         SELECT s.prize_pool_total::text, t.prize_pool::numeric(14, 2)::text AS expected

@@ -23,16 +23,16 @@ describe('mvfleet migrate on an empty database', () => {
     expect(tables.map((t) => t.tablename)).toEqual(
       expect.arrayContaining(['tournaments', 'registrations', 'matches', 'prize_transactions', 'ahsp_referensi',
         'rincian_referensi', 'firms', 'projects', 'invoices', 'time_entries', 'expenses', 'budget_versions',
-        'classes', 'enrollments', 'teacher_allocations', 'budget_lines', 'mv_refresh_log', 'mv_dirty_keys',
-        'mv_table_state', ...byStorage('table')]),
+        'classes', 'enrollments', 'teacher_allocations', 'budget_lines', 'mvfleet.mv_refresh_log', 'mvfleet.mv_dirty_keys',
+        'mvfleet.mv_table_state', ...byStorage('table')]),
     );
 
     const views = await db.sql<{ matviewname: string; ispopulated: boolean }[]>`
       SELECT matviewname, ispopulated FROM pg_matviews WHERE schemaname = 'public' ORDER BY matviewname`;
     expect(views.map((v) => v.matviewname)).toEqual(byStorage('materialized'));
     expect(views.every((v) => !v.ispopulated)).toBe(true);
-    // A table is created empty; until the fleet builds it, mv_table_state does not count it as populated.
-    const populatedTables = await db.sql`SELECT view_name FROM mv_table_state`;
+    // A table is created empty; until the fleet builds it, mvfleet.mv_table_state does not count it as populated.
+    const populatedTables = await db.sql`SELECT view_name FROM mvfleet.mv_table_state`;
     expect(populatedTables).toEqual([]);
     for (const table of byStorage('table')) {
       const [{ count }] = await db.sql<[{ count: number }]>`SELECT count(*)::int AS count FROM ${db.sql(table)}`;

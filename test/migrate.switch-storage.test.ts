@@ -6,7 +6,8 @@ import { pgMaterializedView } from 'drizzle-orm/pg-core';
 import { createCatalog, type Catalog } from '../src/catalog/catalog.js';
 import { wholeView } from '../src/catalog/key-scope.js';
 import { recordDirtyKeys } from '../src/store/dirty-keys.js';
-import { defaultMigrationsFolder, migrate } from '../src/migrate/migrate.js';
+import { migrate } from '../src/migrate/migrate.js';
+import { demoMigrationsFolder } from './helpers/catalog.js';
 import { demoCatalog, demoViewDefinitions } from '../examples/demo/schema/catalog.js';
 import { demoEvents } from '../examples/demo/schema/events.js';
 import { revenueByProjectMonthColumns, revenueByProjectMonthQuery } from '../examples/demo/schema/views/revenue-by-project-month.js';
@@ -36,7 +37,7 @@ function catalogWithKeyedMvs(): Catalog {
 /** The repository's migrations up to (not including) `tag`, in a folder of their own. */
 async function migrationsBefore(tag: string): Promise<string> {
   const folder = await mkdtemp(path.join(tmpdir(), 'mvfleet-migrations-'));
-  await cp(defaultMigrationsFolder, folder, { recursive: true });
+  await cp(demoMigrationsFolder, folder, { recursive: true });
   const journalPath = path.join(folder, 'meta', '_journal.json');
   const journal = JSON.parse(await readFile(journalPath, 'utf8')) as { entries: { tag: string }[] };
   const cut = journal.entries.findIndex((entry) => entry.tag === tag);
@@ -66,25 +67,25 @@ describe('switching keyed views from MV to table storage is a migration', () => 
     expect(await relkind(db, 'tournament_analytics_summary')).toBe('m');
     // 0000/0001 predate the keyed-view tables and log columns the engine uses; they are added
     // here for the keyed MVs and dropped again before 0002, which creates them.
-    await db.sql`CREATE TABLE mv_dirty_keys (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, view_name text NOT NULL,
+    await db.sql`CREATE TABLE mvfleet.mv_dirty_keys (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, view_name text NOT NULL,
                    key jsonb NOT NULL, event text, recorded_at timestamptz NOT NULL DEFAULT now())`;
-    await db.sql`CREATE TABLE mv_table_state (view_name text PRIMARY KEY, relid bigint NOT NULL, definition_md5 text NOT NULL, populated_at timestamptz NOT NULL)`;
-    await db.sql`ALTER TABLE mv_refresh_log ADD COLUMN strategy text, ADD COLUMN keys_refreshed integer, ADD COLUMN rows_corrected bigint`;
+    await db.sql`CREATE TABLE mvfleet.mv_table_state (view_name text PRIMARY KEY, relid bigint NOT NULL, definition_md5 text NOT NULL, populated_at timestamptz NOT NULL)`;
+    await db.sql`ALTER TABLE mvfleet.mv_refresh_log ADD COLUMN strategy text, ADD COLUMN keys_refreshed integer, ADD COLUMN rows_corrected bigint`;
     await seedDemo({ sql: db.sql, scale: 'small' });
 
     const oldExecutor = createRefreshExecutor({ sql: db.sql, catalog: oldCatalog });
     for (const view of oldCatalog.views) await oldExecutor.refresh({ view: view.name, reason: 'manual' });
-    await recordDirtyKeys(db.sql, 'match.completed', [{ view: 'tournament_analytics_summary', key: [7] }]);
+    await recordDirtyKeys(db.sql, demoCatalog.store, 'match.completed', [{ view: 'tournament_analytics_summary', key: [7] }]);
     const keyedMv = await oldExecutor.refresh({ view: 'tournament_analytics_summary', reason: 'event', scope: 'keys' });
     expect(keyedMv).toMatchObject({ status: 'success', strategy: 'full', mode: 'concurrent', keysRefreshed: 1 });
-    const [left] = await db.sql`SELECT count(*)::int AS n FROM mv_dirty_keys`;
+    const [left] = await db.sql`SELECT count(*)::int AS n FROM mvfleet.mv_dirty_keys`;
     expect(left!.n).toBe(0);
-    await db.sql`DROP TABLE mv_dirty_keys, mv_table_state`;
-    await db.sql`ALTER TABLE mv_refresh_log DROP COLUMN strategy, DROP COLUMN keys_refreshed, DROP COLUMN rows_corrected`;
+    await db.sql`DROP TABLE mvfleet.mv_dirty_keys, mvfleet.mv_table_state`;
+    await db.sql`ALTER TABLE mvfleet.mv_refresh_log DROP COLUMN strategy, DROP COLUMN keys_refreshed, DROP COLUMN rows_corrected`;
 
-    const result = await migrate({ sql: db.sql, catalog: demoCatalog });
+    const result = await migrate({ sql: db.sql, catalog: demoCatalog, migrationsFolder: demoMigrationsFolder });
     expect(result.applied).toEqual(['0002_keyed_views', '0003_dirty_keys_autovacuum']);
-    const [queueTable] = await db.sql<[{ options: string[] }]>`SELECT reloptions AS options FROM pg_class WHERE oid = 'mv_dirty_keys'::regclass`;
+    const [queueTable] = await db.sql<[{ options: string[] }]>`SELECT reloptions AS options FROM pg_class WHERE oid = 'mvfleet.mv_dirty_keys'::regclass`;
     expect(queueTable.options).toEqual(expect.arrayContaining(['autovacuum_vacuum_threshold=5000', 'autovacuum_vacuum_scale_factor=0']));
     // The quarterly roll-up reads the revenue view: dropped with the MV, recreated on the table.
     expect(result.droppedDependants).toEqual(['mv_revenue_by_firm_quarter']);
@@ -106,8 +107,8 @@ describe('switching keyed views from MV to table storage is a migration', () => 
       expect(actual, view.name).toEqual(expected);
     }
     // A second migrate changes nothing; the MV-stored catalog is now refused with a clear message.
-    expect(await migrate({ sql: db.sql, catalog: demoCatalog })).toMatchObject({ applied: [], createdViews: [], createdIndexes: [] });
-    await expect(migrate({ sql: db.sql, catalog: oldCatalog })).rejects.toThrow(
+    expect(await migrate({ sql: db.sql, catalog: demoCatalog, migrationsFolder: demoMigrationsFolder })).toMatchObject({ applied: [], createdViews: [], createdIndexes: [] });
+    await expect(migrate({ sql: db.sql, catalog: oldCatalog, migrationsFolder: demoMigrationsFolder })).rejects.toThrow(
       /tournament_analytics_summary is a table but the catalog stores it as a materialized view: generate the migration/,
     );
   }, 60_000);

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createDemoApi, createReader } from '../src/reads/index.js';
+import { createReader } from '../src/reads/index.js';
+import { createDemoApi } from '../examples/demo/read-api.js';
 import { demoCatalog } from '../examples/demo/schema/catalog.js';
 import { seedDemo } from '../examples/demo/seed/index.js';
 import { createRefreshExecutor } from '../src/workers/refresh-executor.js';
@@ -39,7 +40,7 @@ describe('demo API (/api/demo)', () => {
     expect(body.data).toMatchObject({ tournament_id: 1, total_participants: expect.any(Number), check_in_rate: expect.any(String) });
     expect(Object.keys(body.data as object)).toEqual(demoCatalog.get('tournament_analytics_summary').columns);
     const [log] = await db.sql<[{ started_at: Date }]>`
-      SELECT started_at FROM mv_refresh_log WHERE view_name = 'tournament_analytics_summary' AND status = 'success'`;
+      SELECT started_at FROM mvfleet.mv_refresh_log WHERE view_name = 'tournament_analytics_summary' AND status = 'success'`;
     expect(body.cache).toEqual({ source: 'materialized', as_of: log.started_at.toISOString(), age_minutes: expect.any(Number) });
   });
 

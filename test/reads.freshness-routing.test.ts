@@ -29,7 +29,7 @@ describe('reads route by freshness', () => {
     if (outcome.status !== 'success') throw new Error(`refresh of ${VIEW}: ${outcome.status}`);
     // A finish well after the start, so an as_of taken from finished_at could not pass for started_at.
     [refresh] = await db.sql<[{ id: number; started_at: Date }]>`
-      UPDATE mv_refresh_log SET finished_at = started_at + interval '5 minutes'
+      UPDATE mvfleet.mv_refresh_log SET finished_at = started_at + interval '5 minutes'
       WHERE id = ${outcome.logId} RETURNING id, started_at`;
     [{ id: tournamentId }] = await db.sql<[{ id: number }]>`
       SELECT t.id FROM tournaments t WHERE EXISTS (SELECT FROM matches m WHERE m.tournament_id = t.id) ORDER BY t.id LIMIT 1`;
@@ -87,7 +87,7 @@ describe('reads route by freshness', () => {
     expect(never.data?.budget_version_id).toBe(id);
 
     await db.sql`
-      INSERT INTO mv_refresh_log (view_name, status, mode, reason, started_at, finished_at)
+      INSERT INTO mvfleet.mv_refresh_log (view_name, status, mode, reason, started_at, finished_at)
       VALUES (${unpopulated}, 'success', 'plain', 'manual', now(), now())`;
     expect((await reader.get(unpopulated, id)).cache.source).toBe('live');
   });
@@ -101,14 +101,14 @@ describe('reads route by freshness', () => {
 
   it('ignores failed and running attempts newer than the last success', async () => {
     await db.sql`
-      INSERT INTO mv_refresh_log (view_name, status, mode, reason, started_at, finished_at, error_message)
+      INSERT INTO mvfleet.mv_refresh_log (view_name, status, mode, reason, started_at, finished_at, error_message)
       VALUES (${VIEW}, 'failed', 'concurrent', 'manual', ${refresh.started_at}::timestamptz + interval '1 minute',
               ${refresh.started_at}::timestamptz + interval '2 minutes', 'lock timeout'),
              (${VIEW}, 'running', NULL, 'manual', ${refresh.started_at}::timestamptz + interval '3 minutes', NULL, NULL)`;
     try {
       expect((await readerAt(10).get(VIEW, tournamentId)).cache.as_of).toBe(refresh.started_at.toISOString());
     } finally {
-      await db.sql`DELETE FROM mv_refresh_log WHERE view_name = ${VIEW} AND status IN ('failed', 'running')`;
+      await db.sql`DELETE FROM mvfleet.mv_refresh_log WHERE view_name = ${VIEW} AND status IN ('failed', 'running')`;
     }
   });
 
@@ -122,13 +122,13 @@ describe('reads route by freshness', () => {
     });
     expect((await reader.get(VIEW, tournamentId)).cache.source).toBe('materialized');
     // The log now says the last success was an hour earlier; the cached as_of still applies.
-    await db.sql`UPDATE mv_refresh_log SET started_at = started_at - interval '1 hour' WHERE id = ${refresh.id}`;
+    await db.sql`UPDATE mvfleet.mv_refresh_log SET started_at = started_at - interval '1 hour' WHERE id = ${refresh.id}`;
     try {
       expect((await reader.get(VIEW, tournamentId)).cache).toMatchObject({ source: 'materialized', age_minutes: 1 });
       minutes += 1001 / MINUTE;
       expect((await reader.get(VIEW, tournamentId)).cache.source).toBe('live');
     } finally {
-      await db.sql`UPDATE mv_refresh_log SET started_at = started_at + interval '1 hour' WHERE id = ${refresh.id}`;
+      await db.sql`UPDATE mvfleet.mv_refresh_log SET started_at = started_at + interval '1 hour' WHERE id = ${refresh.id}`;
     }
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createFleet } from '../src/producers/producer.js';
+import { createProducer } from '../src/producers/producer.js';
 import { createRefreshQueue } from '../src/queue/refresh-queue.js';
 import { demoCatalog } from '../examples/demo/schema/catalog.js';
 import { runCli } from './helpers/cli.js';
@@ -18,7 +18,7 @@ describe('producer bad input', () => {
   }
 
   it('rejects unknown events, invalid payloads and unknown views, enqueueing nothing', async () => {
-    const fleet = createFleet({ catalog: demoCatalog, backend: backends.backend('producer') });
+    const fleet = createProducer({ catalog: demoCatalog, backend: backends.backend('producer') });
     await expect(fleet.emit('invoice.voided', { firmId: 1 })).rejects.toThrow(/unknown event "invoice\.voided"/);
     await expect(fleet.emit('invoice.paid', {})).rejects.toThrow(/invalid payload for invoice\.paid: firmId/);
     await expect(fleet.emit('invoice.paid', { firmId: 'seven' })).rejects.toThrow(/firmId/);
@@ -31,14 +31,14 @@ describe('producer bad input', () => {
   });
 
   it('rejects options that contradict each other', () => {
-    expect(() => createFleet({ catalog: demoCatalog })).toThrow(/exactly one of `backend` and `redisUrl`/);
-    expect(() => createFleet({ catalog: demoCatalog, redisUrl: 'redis://127.0.0.1:6379', timeoutMs: -1 })).toThrow(
+    expect(() => createProducer({ catalog: demoCatalog })).toThrow(/exactly one of `backend` and `redisUrl`/);
+    expect(() => createProducer({ catalog: demoCatalog, redisUrl: 'redis://127.0.0.1:6379', timeoutMs: -1 })).toThrow(
       /timeoutMs must be > 0/,
     );
   });
 
   it('emit rejects within its timeout when Redis is unreachable', async () => {
-    const fleet = createFleet({ catalog: demoCatalog, redisUrl: 'redis://127.0.0.1:9', timeoutMs: 1_000 });
+    const fleet = createProducer({ catalog: demoCatalog, redisUrl: 'redis://127.0.0.1:9', timeoutMs: 1_000 });
     const started = Date.now();
     const payload = { firmId: 1, projectId: 1, paidOn: '2026-03-01' };
     await expect(fleet.emit('invoice.paid', payload)).rejects.toThrow(/cannot enqueue refresh \(Redis at 127\.0\.0\.1:9\)/);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createFleet } from '../src/producers/producer.js';
+import { createProducer } from '../src/producers/producer.js';
 import { seedDemo } from '../examples/demo/seed/index.js';
 import { createRefreshExecutor } from '../src/workers/refresh-executor.js';
 import { createWorker } from '../src/workers/refresh-worker.js';
@@ -27,7 +27,7 @@ describe('coalescing event requests', () => {
     for (const view of catalog.views) await executor.refresh({ view: view.name, reason: 'manual' });
     const worker = createWorker({ backend: backends.backend(), sql: db.sql, catalog, concurrency: 4 });
     await worker.ready();
-    const fleet = createFleet({ catalog, backend: backends.backend('producer'), sql: db.sql });
+    const fleet = createProducer({ catalog, backend: backends.backend('producer'), sql: db.sql });
     // Events name the project and payment date of real paid invoices (the keys they touch).
     const invoices = await db.sql<{ firmId: number; projectId: number; paidOn: string }[]>`
       SELECT p.firm_id AS "firmId", i.project_id AS "projectId", to_char(i.paid_on, 'YYYY-MM-DD') AS "paidOn"
@@ -64,7 +64,7 @@ describe('coalescing event requests', () => {
   it('an event does not wait behind a pending jittered scheduled refresh', async () => {
     const catalog = demoCatalogWith({ [KPI]: { coalesceWindowMs: 300 } });
     const producer = backends.backend('producer');
-    const fleet = createFleet({ catalog, backend: producer, sql: db.sql });
+    const fleet = createProducer({ catalog, backend: producer, sql: db.sql });
     const { createRefreshQueue } = await import('../src/queue/refresh-queue.js');
     const queue = createRefreshQueue(producer);
     // A tick a minute ago drew a delay of ~10 minutes (the view's jitter, overridden here).

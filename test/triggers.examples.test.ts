@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createDemoFleet } from '../examples/demo/producer.js';
+import { createDemoProducer } from '../examples/demo/producer.js';
 import { importAhsp } from '../examples/demo/app/ahsp-import.js';
 import { payInvoice } from '../examples/demo/app/invoice-payment.js';
 import { demoCatalog } from '../examples/demo/schema/catalog.js';
@@ -19,7 +19,7 @@ describe('the source applications, event-driven', () => {
     await seedDemo({ sql: db.sql, scale: 'small' });
     const executor = createRefreshExecutor({ sql: db.sql, catalog: demoCatalog });
     for (const view of demoCatalog.views) await executor.refresh({ view: view.name, reason: 'manual' });
-    const fleet = createDemoFleet({ backend: backends.backend('producer'), sql: db.sql });
+    const fleet = createDemoProducer({ backend: backends.backend('producer'), sql: db.sql });
 
     // No worker is running: the import can only return if it does not wait for a refresh.
     const imported = await importAhsp(

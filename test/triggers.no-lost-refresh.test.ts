@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Sql } from '../src/core/db.js';
-import { createDemoFleet, type DemoFleet } from '../examples/demo/producer.js';
+import { createDemoProducer, type DemoProducer } from '../examples/demo/producer.js';
 import type { RefreshHandle } from '../src/producers/producer.js';
 import { createRefreshQueue } from '../src/queue/refresh-queue.js';
 import { demoCatalog } from '../examples/demo/schema/catalog.js';
@@ -11,7 +11,7 @@ import { startSeededFleet } from './helpers/worker-fleet.js';
 import { viewAndReference } from './helpers/reference-views.js';
 import { waitUntil } from './helpers/wait.js';
 
-type Write = (sql: Sql, fleet: DemoFleet, pick: (n: number) => number) => Promise<RefreshHandle>;
+type Write = (sql: Sql, fleet: DemoProducer, pick: (n: number) => number) => Promise<RefreshHandle>;
 
 /** One source-table write per event type, committed before its event is emitted. */
 const writes: Record<string, Write> = {
@@ -76,7 +76,7 @@ describe('no lost refresh', () => {
 
   it('every event gets a refresh that started after it, and the views end up exact', async () => {
     const { seed, pick } = await startSeededFleet(db, backends, processes);
-    const fleet = createDemoFleet({ backend: backends.backend('producer') });
+    const fleet = createDemoProducer({ backend: backends.backend('producer') });
 
     const events = Object.keys(writes);
     const emitted: { event: string; handle: RefreshHandle }[] = [];
@@ -89,7 +89,7 @@ describe('no lost refresh', () => {
       // Half of the rounds continue only once some refresh is in flight, so writes land mid-refresh.
       if (pick(2) === 0) {
         await waitUntil('a refresh in flight', async () => {
-          const [row] = await db.sql`SELECT count(*)::int AS n FROM mv_refresh_log WHERE status = 'running'`;
+          const [row] = await db.sql`SELECT count(*)::int AS n FROM mvfleet.mv_refresh_log WHERE status = 'running'`;
           return row!.n > 0;
         }, { timeoutMs: 5_000, intervalMs: 5 }).catch(() => undefined);
       }
@@ -98,12 +98,12 @@ describe('no lost refresh', () => {
     const queue = createRefreshQueue(backends.backend('producer'));
     await waitUntil('the fleet to go quiet', async () => {
       const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
-      const [running] = await db.sql`SELECT count(*)::int AS n FROM mv_refresh_log WHERE status = 'running'`;
+      const [running] = await db.sql`SELECT count(*)::int AS n FROM mvfleet.mv_refresh_log WHERE status = 'running'`;
       return Object.values(counts).every((count) => count === 0) && running!.n === 0;
     }, { timeoutMs: 90_000, intervalMs: 100 });
 
     const successes = await db.sql<{ view_name: string; started_at: Date }[]>`
-      SELECT view_name, max(started_at) AS started_at FROM mv_refresh_log WHERE status = 'success' GROUP BY view_name`;
+      SELECT view_name, max(started_at) AS started_at FROM mvfleet.mv_refresh_log WHERE status = 'success' GROUP BY view_name`;
     const lastSuccess = new Map(successes.map((row) => [row.view_name, row.started_at]));
     const lost = emitted.flatMap(({ event, handle }) =>
       handle.views
@@ -115,7 +115,7 @@ describe('no lost refresh', () => {
       const { actual, expected } = await viewAndReference(db.sql, view);
       expect(actual, `${view.name} (seed ${seed})`).toEqual(expected);
     }
-    const [failed] = await db.sql`SELECT count(*)::int AS n FROM mv_refresh_log WHERE status = 'failed'`;
+    const [failed] = await db.sql`SELECT count(*)::int AS n FROM mvfleet.mv_refresh_log WHERE status = 'failed'`;
     expect(failed!.n).toBe(0);
     expect(emitted.length).toBeGreaterThan(14);
     await queue.close();

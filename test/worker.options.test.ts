@@ -33,14 +33,14 @@ describe('refresh-log retention', () => {
   it('prunes finished attempts older than the retention, never running ones or recent ones', async () => {
     const { pruneLog } = await import('../src/workers/refresh-log-store.js');
     await db.sql`
-      INSERT INTO mv_refresh_log (view_name, status, reason, started_at)
+      INSERT INTO mvfleet.mv_refresh_log (view_name, status, reason, started_at)
       VALUES ('mv_kpi_dashboard', 'success', 'schedule', now() - interval '100 days'),
              ('mv_kpi_dashboard', 'failed', 'schedule', now() - interval '95 days'),
              ('mv_kpi_dashboard', 'running', 'schedule', now() - interval '120 days'),
              ('mv_kpi_dashboard', 'success', 'schedule', now() - interval '10 days')`;
-    expect(await pruneLog(db.sql, 90)).toBe(2);
-    const left = await db.sql<{ status: string }[]>`SELECT status FROM mv_refresh_log ORDER BY started_at`;
+    expect(await pruneLog(db.sql, demoCatalog.store, 90)).toBe(2);
+    const left = await db.sql<{ status: string }[]>`SELECT status FROM mvfleet.mv_refresh_log ORDER BY started_at`;
     expect(left.map((row) => row.status)).toEqual(['running', 'success']);
-    expect(await pruneLog(db.sql, 90)).toBe(0);
+    expect(await pruneLog(db.sql, demoCatalog.store, 90)).toBe(0);
   });
 });

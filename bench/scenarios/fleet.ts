@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { createRedisQueueBackend } from '../../src/queue/queue-backend.js';
-import { createFleet } from '../../src/producers/producer.js';
+import { createProducer } from '../../src/producers/producer.js';
 import { createRefreshQueue } from '../../src/queue/refresh-queue.js';
 import { figureSet, type BenchContext, type Scenario } from '../context.js';
 import { max, median, ratio, since } from '../stats.js';
@@ -15,7 +15,7 @@ export const fleetScenario: Scenario = async (context) => {
   const { catalog, workload } = context;
   const out = figureSet();
   const prefix = context.prefix('fleet');
-  const fleet = createFleet({ catalog, redisUrl: context.redisUrl, prefix });
+  const fleet = createProducer({ catalog, redisUrl: context.redisUrl, prefix });
   const queueBackend = createRedisQueueBackend({ url: context.redisUrl, prefix });
   const queue = createRefreshQueue(queueBackend);
   const start = () => startWorkerProcess({ databaseUrl: context.databaseUrl, redisUrl: context.redisUrl, prefix });
@@ -58,7 +58,7 @@ export const fleetScenario: Scenario = async (context) => {
 /** Requests every view, then polls the refresh log until each has a success after its request and the queue is empty. */
 async function refreshAll(
   context: BenchContext,
-  fleet: ReturnType<typeof createFleet>,
+  fleet: ReturnType<typeof createProducer>,
   queue: ReturnType<typeof createRefreshQueue>,
 ): Promise<number> {
   const start = performance.now();
@@ -72,7 +72,7 @@ async function refreshAll(
     const rows = await context.db.sql<{ view: string }[]>`
       SELECT DISTINCT r.view_name AS view
       FROM unnest(${[...requested.keys()]}::text[], ${[...requested.values()].map((d) => d.toISOString())}::timestamptz[]) AS q(view, at)
-      JOIN mv_refresh_log r ON r.view_name = q.view AND r.status = 'success' AND r.started_at >= q.at`;
+      JOIN mvfleet.mv_refresh_log r ON r.view_name = q.view AND r.status = 'success' AND r.started_at >= q.at`;
     if (rows.length === requested.size) {
       const counts = await queue.getJobCounts('active', 'waiting', 'delayed', 'prioritized');
       if (Object.values(counts).every((count) => count === 0)) return since(start);

@@ -1,5 +1,5 @@
 import { createPostgresQueueBackend, createRedisQueueBackend, type QueueBackend } from '../../src/queue/queue-backend.js';
-import { createFleet } from '../../src/producers/producer.js';
+import { createProducer } from '../../src/producers/producer.js';
 import { JOB_NAMES, parseRefreshJob, refreshJobOptions } from '../../src/queue/job-contract.js';
 import { createRefreshQueue } from '../../src/queue/refresh-queue.js';
 import { figureSet, type BenchContext, type Scenario } from '../context.js';
@@ -70,7 +70,7 @@ function openContenders(context: BenchContext): Contender[] {
   const schema = `bench_queue_${process.pid}`;
   const postgresBackend = createPostgresQueueBackend({ url: context.databaseUrl, schema });
   const emitter = (key: string, label: string, backend: QueueBackend, cleanup: () => Promise<void>): Contender => {
-    const fleet = createFleet({ catalog: context.catalog, backend });
+    const fleet = createProducer({ catalog: context.catalog, backend });
     return {
       key,
       label,

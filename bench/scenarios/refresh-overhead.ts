@@ -85,7 +85,7 @@ export const refreshOverheadScenario: Scenario = async (context) => {
     await inProcess.close();
   }
   out.note('Overhead = (request → log success seen by the worker) − bare REFRESH CONCURRENTLY over one connection, paired per round.');
-  out.note('Pickup = mv_refresh_log.started_at − request time (both on this machine\'s clock); it includes the fence, the log insert and the mode check that precede the REFRESH.');
+  out.note('Pickup = mvfleet.mv_refresh_log.started_at − request time (both on this machine\'s clock); it includes the fence, the log insert and the mode check that precede the REFRESH.');
   return out;
 };
 

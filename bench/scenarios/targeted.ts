@@ -32,7 +32,7 @@ const loadAverage = () => os.loadavg().map((value) => value.toFixed(2)).join(' '
 /**
  * What a targeted refresh saves. Per keyed (table-stored) view, interleaved rounds of: a
  * targeted refresh of 1 dirty key and of 100 dirty keys through the executor (each after a
- * real change to the keys' sources, recorded in `mv_dirty_keys` as an event would); a full
+ * real change to the keys' sources, recorded in `mvfleet.mv_dirty_keys` as an event would); a full
  * `REFRESH MATERIALIZED VIEW CONCURRENTLY` of an MV over the same definition; the table's own
  * full diff-apply rebuild. Then the event storm replayed against worker processes: PostgreSQL
  * CPU per event and freshness lag per keyed view.
@@ -114,7 +114,7 @@ async function measureView(context: BenchContext, run: ViewRun): Promise<ViewSam
   /** A real change to the keys' sources, announced as their event would. */
   const changeAndRecord = async (batch: KeyTuple[]) => {
     await source.change(sql, batch);
-    await recordDirtyKeys(sql, source.event, batch.map((key) => ({ view: view.name, key })));
+    await recordDirtyKeys(sql, context.catalog.store, source.event, batch.map((key) => ({ view: view.name, key })));
   };
   const expectOutcome = (outcome: RefreshOutcome, strategy: 'targeted' | 'full', drained: number) => {
     if (outcome.status !== 'success' || outcome.strategy !== strategy || outcome.keysRefreshed !== drained) {

@@ -1,9 +1,11 @@
 import { defineConfig } from 'drizzle-kit';
 
-// Only generates migrations (`npm run db:generate`); apply them with `mvfleet migrate`,
-// which also restores MV indexes drizzle-kit cannot express.
+// Generates the example's migrations (`npm run db:generate`, from the repository root);
+// `mvfleet migrate` applies them and restores MV indexes drizzle-kit cannot express.
+// mvfleet's own tables live in the `mvfleet` schema, which mvfleet migrates itself.
 export default defineConfig({
   dialect: 'postgresql',
-  schema: './schema/index.ts',
-  out: './drizzle',
+  schema: './examples/demo/schema/index.ts',
+  out: './examples/demo/drizzle',
+  schemaFilter: ['public'],
 });

@@ -1,12 +1,12 @@
 import type { z } from 'zod';
 import { demoCatalog } from './schema/catalog.js';
 import type { demoEvents } from './schema/events.js';
-import { createFleet, type Fleet, type FleetOptions, type RefreshHandle } from '../../src/producers/producer.js';
+import { createProducer, type Producer, type ProducerOptions, type RefreshHandle } from 'mvfleet';
 
 type Payload<E extends keyof typeof demoEvents> = z.input<(typeof demoEvents)[E]['payload']>;
 
 /** The producer SDK for the demo domain, with one typed helper per source-application flow. */
-export interface DemoFleet extends Fleet {
+export interface DemoProducer extends Producer {
   /** An AHSP bulk import committed (refreshes `referensi_ahsp_stats`). */
   importFinished(payload?: Payload<'import.finished'>): Promise<RefreshHandle>;
   invoicePaid(payload: Payload<'invoice.paid'>): Promise<RefreshHandle>;
@@ -19,9 +19,9 @@ export interface DemoFleet extends Fleet {
   budgetVersionStatusChanged(payload: Payload<'budget_version.status_changed'>): Promise<RefreshHandle>;
 }
 
-/** `createFleet` over the demo catalog. */
-export function createDemoFleet(options: Omit<FleetOptions, 'catalog'>): DemoFleet {
-  const fleet = createFleet({ ...options, catalog: demoCatalog });
+/** `createProducer` over the demo catalog (or the loaded config's, which is the same). */
+export function createDemoProducer(options: Omit<ProducerOptions, 'catalog'> & Partial<Pick<ProducerOptions, 'catalog'>>): DemoProducer {
+  const fleet = createProducer({ catalog: demoCatalog, ...options });
   return Object.assign(fleet, {
     importFinished: (payload: Payload<'import.finished'> = {}) => fleet.emit('import.finished', payload),
     invoicePaid: (payload: Payload<'invoice.paid'>) => fleet.emit('invoice.paid', payload),

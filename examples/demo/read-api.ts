@@ -1,10 +1,6 @@
 import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import { UnknownNameError } from '../../src/catalog/catalog.js';
-import { oneLine } from '../../src/core/errors.js';
-import { silentLogger, type Logger } from '../../src/core/logger.js';
-import { InvalidReadError } from '../../src/reads/read-errors.js';
-import type { Reader } from '../../src/reads/reader.js';
+import { InvalidReadError, type Logger, type Reader, silentLogger, UnknownNameError } from 'mvfleet';
 
 /** Options for {@link createDemoApi}. */
 export interface DemoApiOptions {
@@ -65,7 +61,7 @@ export function createDemoApi(options: DemoApiOptions): Hono {
     if (error instanceof DemoHttpError) return c.json({ error: error.message }, error.status);
     if (error instanceof InvalidReadError || error instanceof UnknownNameError) return c.json({ error: error.message }, 400);
     logger.error({ err: error, method: c.req.method, path: c.req.path }, 'demo API request failed');
-    return c.json({ error: `internal error: ${oneLine(error)}` }, 500);
+    return c.json({ error: `internal error: ${error instanceof Error ? error.message : String(error)}` }, 500);
   });
   return app;
 }

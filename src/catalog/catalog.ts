@@ -8,7 +8,8 @@ import {
   type PgColumn,
 } from 'drizzle-orm/pg-core';
 import type { z } from 'zod';
-import { MvfleetError } from '../core/errors.js';
+import { ConfigError, MvfleetError } from '../core/errors.js';
+import { engineStore, type EngineStore } from '../store/engine-schema.js';
 import { resolveKeys, type CatalogKeys, type KeyedDefinition } from './catalog-keys.js';
 import { dependencyOrder } from './catalog-order.js';
 import { render, wholeView } from './key-scope.js';
@@ -166,6 +167,8 @@ export class UnknownNameError extends MvfleetError {
 }
 
 export interface Catalog {
+  /** Where mvfleet keeps its own tables (the config's `schema`). */
+  readonly store: EngineStore;
   /** Every view, upstream views before the views built on them. */
   readonly views: readonly CatalogView[];
   readonly events: Readonly<Record<string, EventDefinition>>;
@@ -265,21 +268,58 @@ function stripUndefined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-/** Builds and validates a catalog. Throws on the first inconsistent definition. */
-export function createCatalog(options: {
+/** What {@link createCatalog} takes: the `views`, `events` and `schema` of a config. */
+export interface CatalogOptions {
   views: readonly ViewDefinition[];
-  events: Readonly<Record<string, EventDefinition>>;
-}): Catalog {
-  const resolved = options.views.map(resolveView);
-  const seen = new Set<string>();
-  for (const view of resolved) {
-    if (seen.has(view.name)) throw new MvfleetError(`catalog: view ${view.name} is defined twice`);
-    seen.add(view.name);
-    for (const event of view.events) {
-      if (!(event in options.events)) throw new MvfleetError(`catalog view ${view.name}: unknown event ${event}`);
+  /**
+   * Application events, by name, with the payload each carries.
+   * @defaultValue {} (views refreshed by schedules, cascades and manual requests only)
+   */
+  events?: Readonly<Record<string, EventDefinition>>;
+  /**
+   * Schema of mvfleet's own tables (refresh log, dirty keys, table state, migrations journal).
+   * @defaultValue 'mvfleet'
+   */
+  schema?: string;
+}
+
+/**
+ * Builds and validates a catalog. Every problem of every view is reported at once in one
+ * {@link ConfigError}.
+ */
+export function createCatalog(options: CatalogOptions): Catalog {
+  const events = options.events ?? {};
+  const problems: string[] = [];
+  let store: EngineStore | undefined;
+  try {
+    store = engineStore(options.schema);
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+  const resolved: CatalogView[] = [];
+  for (const definition of options.views) {
+    try {
+      resolved.push(resolveView(definition));
+    } catch (error) {
+      problems.push((error as Error).message);
     }
   }
-  const views = Object.freeze(dependencyOrder(resolved));
+  const seen = new Set<string>();
+  for (const view of resolved) {
+    if (seen.has(view.name)) problems.push(`catalog: view ${view.name} is defined twice`);
+    seen.add(view.name);
+    for (const event of view.events) {
+      if (!Object.hasOwn(events, event)) problems.push(`catalog view ${view.name}: unknown event ${event}`);
+    }
+  }
+  let ordered: CatalogView[] = [];
+  try {
+    ordered = dependencyOrder(resolved);
+  } catch (error) {
+    problems.push((error as Error).message);
+  }
+  if (problems.length > 0 || !store) throw new ConfigError(`invalid catalog:\n  - ${problems.join('\n  - ')}`);
+  const views = Object.freeze(ordered);
   const byName = new Map(views.map((view) => [view.name, view]));
   const knownViews = () => views.map((view) => view.name).join(', ');
 
@@ -290,14 +330,15 @@ export function createCatalog(options: {
   };
 
   return {
+    store,
     views,
-    events: options.events,
+    events,
     has: (name) => byName.has(name),
     get,
     event(name) {
-      const definition = Object.hasOwn(options.events, name) ? options.events[name] : undefined;
+      const definition = Object.hasOwn(events, name) ? events[name] : undefined;
       if (!definition) {
-        throw new UnknownNameError(`unknown event "${name}" (known: ${Object.keys(options.events).join(', ')})`);
+        throw new UnknownNameError(`unknown event "${name}" (known: ${Object.keys(events).join(', ') || 'none'})`);
       }
       return definition;
     },

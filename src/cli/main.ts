@@ -1,26 +1,65 @@
 import { loadEnv, type Env } from '../config/env.js';
-import { MvfleetError, oneLine } from '../core/errors.js';
+import { loadConfig, type LoadedConfig } from '../config/load-config.js';
+import { ConfigError, MvfleetError, oneLine, UsageError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
-import type { CommandContext } from './command.js';
-import { commands } from './commands/index.js';
+import type { Command, CommandContext } from './command.js';
+import { commands as builtInCommands } from './commands/index.js';
+import { connectDatabase, connectQueueBackend } from './services.js';
 
-function help(): string {
+function help(commands: readonly Command[], note: string): string {
   const width = Math.max(...commands.map((command) => command.usage.length));
   const lines = commands.map((command) => `  mvfleet ${command.usage.padEnd(width)}  ${command.summary}`);
-  return `mvfleet: keep PostgreSQL materialized views fresh with a fleet of BullMQ workers\n\nUsage:\n${lines.join('\n')}\n`;
+  return (
+    'mvfleet: keep PostgreSQL materialized views fresh with a fleet of BullMQ workers\n\n' +
+    `Usage:\n${lines.join('\n')}\n\n` +
+    'Every command reads mvfleet.config.ts (or .mts, .js, .mjs) in the working directory;\n' +
+    `--config PATH or MVFLEET_CONFIG names another file.${note}\n`
+  );
+}
+
+/** Takes `--config PATH` / `--config=PATH` out of the arguments, wherever it stands. */
+function extractConfigFlag(argv: string[]): { args: string[]; configPath: string | undefined } {
+  const args: string[] = [];
+  let configPath: string | undefined;
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i]!;
+    if (arg === '--config') {
+      configPath = argv[i + 1];
+      if (configPath === undefined || configPath.startsWith('--')) throw new UsageError('--config needs a path');
+      i += 1;
+    } else if (arg.startsWith('--config=')) {
+      configPath = arg.slice('--config='.length);
+    } else {
+      args.push(arg);
+    }
+  }
+  return { args, configPath };
 }
 
 /** Runs one CLI invocation and resolves to its exit code; never throws. */
 export async function main(argv: string[]): Promise<number> {
-  const [name, ...args] = argv;
-  if (!name || name === 'help' || name === '--help' || name === '-h') {
-    process.stdout.write(help());
-    return name ? 0 : 2;
-  }
-  const command = commands.find((candidate) => candidate.name === name);
-  if (!command) {
-    process.stderr.write(`mvfleet: unknown command "${name}" (run mvfleet help)\n`);
+  let args: string[];
+  let configPath: string | undefined;
+  try {
+    ({ args, configPath } = extractConfigFlag(argv));
+  } catch (error) {
+    process.stderr.write(`mvfleet: ${oneLine(error)}\n`);
     return 2;
+  }
+  let env: Env | undefined;
+  const readEnv = () => (env ??= loadEnv());
+  let loaded: Promise<LoadedConfig> | undefined;
+  const config = () => (loaded ??= loadConfig({ explicit: configPath ?? readEnv().MVFLEET_CONFIG }).then(refuseShadowedCommands));
+
+  const [name, ...rest] = args;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    // Help lists the config's own commands when there is a config; it never fails without one.
+    const extra = await config().then(
+      (found) => ({ commands: found.config.commands ?? [], note: `\nConfig: ${found.path}` }),
+      () => ({ commands: [], note: '' }),
+    );
+    process.stdout.write(help([...builtInCommands, ...extra.commands], extra.note));
+    return name ? 0 : 2;
   }
 
   const controller = new AbortController();
@@ -35,16 +74,19 @@ export async function main(argv: string[]): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
-  let env: Env | undefined;
   const context: CommandContext = {
-    env: () => (env ??= loadEnv()),
+    env: readEnv,
+    config,
+    connectDatabase: (applicationName, options) => connectDatabase(readEnv(), applicationName, options),
+    connectQueue: (role) => connectQueueBackend(readEnv(), role),
     logger: createLogger({ level: safeLogLevel() }),
     stdout: process.stdout,
     stderr: process.stderr,
     signal: controller.signal,
   };
   try {
-    return await command.run(args, context);
+    const command = await findCommand(name, config);
+    return await command.run(rest, context);
   } catch (error) {
     process.stderr.write(`mvfleet ${name}: ${oneLine(error)}\n`);
     return error instanceof MvfleetError ? error.exitCode : 1;
@@ -52,6 +94,29 @@ export async function main(argv: string[]): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+}
+
+/** A built-in command, else one the config adds; built-ins never need the config to be found. */
+async function findCommand(name: string, config: () => Promise<LoadedConfig>): Promise<Command> {
+  const builtIn = builtInCommands.find((candidate) => candidate.name === name);
+  if (builtIn) return builtIn;
+  let found: LoadedConfig;
+  try {
+    found = await config();
+  } catch (error) {
+    throw new UsageError(`unknown command "${name}" (run mvfleet help); the config could not be loaded: ${oneLine(error)}`);
+  }
+  const extra = found.config.commands?.find((candidate) => candidate.name === name);
+  if (!extra) throw new UsageError(`unknown command "${name}" (run mvfleet help)`);
+  return extra;
+}
+
+function refuseShadowedCommands(loaded: LoadedConfig): LoadedConfig {
+  const taken = (loaded.config.commands ?? []).filter((command) => builtInCommands.some((builtIn) => builtIn.name === command.name));
+  if (taken.length > 0) {
+    throw new ConfigError(`invalid config ${loaded.path}:\n  - commands: ${taken.map((c) => c.name).join(', ')} is a built-in command`);
+  }
+  return loaded;
 }
 
 /** The log level must not itself make a command fail before its own validation reports it. */
@@ -62,5 +127,3 @@ function safeLogLevel() {
     return 'info';
   }
 }
-
-process.exitCode = await main(process.argv.slice(2));

@@ -6,15 +6,15 @@ import {
   createRedisQueueBackend,
   type QueueBackend,
 } from '../queue/queue-backend.js';
-import type { CommandContext } from './command.js';
+import type { Env } from '../config/env.js';
 
 /** Connects to `DATABASE_URL`, failing fast with host and port when it cannot be reached. */
 export async function connectDatabase(
-  context: CommandContext,
+  env: Env,
   applicationName = 'mvfleet-cli',
   options: { max?: number } = {},
 ): Promise<DbHandle> {
-  const url = context.env().DATABASE_URL;
+  const url = env.DATABASE_URL;
   if (!url) throw new ConfigError('DATABASE_URL is not set (e.g. postgres://user:password@127.0.0.1:5432/app)');
   const handle = createDb({ url, applicationName, ...options });
   try {
@@ -30,8 +30,7 @@ export async function connectDatabase(
  * The queue backend the environment selects (`MVFLEET_QUEUE_BACKEND`; unset: Redis when
  * `REDIS_URL` is set, else PostgreSQL at `DATABASE_URL`), checked to be reachable.
  */
-export async function connectQueueBackend(context: CommandContext, role: 'worker' | 'producer'): Promise<QueueBackend> {
-  const env = context.env();
+export async function connectQueueBackend(env: Env, role: 'worker' | 'producer'): Promise<QueueBackend> {
   const kind = chooseQueueBackend({ backend: env.MVFLEET_QUEUE_BACKEND, redisUrl: env.REDIS_URL });
   let backend: QueueBackend;
   if (kind === 'redis') {

@@ -36,6 +36,8 @@ const envSchema = z.object({
   ),
   /** Where the queue lives; unset: Redis when REDIS_URL is set, else PostgreSQL (DATABASE_URL). */
   MVFLEET_QUEUE_BACKEND: z.preprocess(emptyAsUndefined, z.enum(['redis', 'postgres']).optional()),
+  /** Path of the config file when it is not `mvfleet.config.{ts,mts,js,mjs}` in the working directory. */
+  MVFLEET_CONFIG: z.preprocess(emptyAsUndefined, z.string().optional()),
   MVFLEET_TZ: z.preprocess(
     emptyAsUndefined,
     z

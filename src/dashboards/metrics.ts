@@ -76,7 +76,7 @@ export function registerDashboardMetrics({ registry, sql, catalog, queue, logger
   const logSnapshot = (): Promise<LogSnapshot | undefined> => {
     if (snapshot && Date.now() - snapshot.at < 1_000) return snapshot.load;
     const load = withTimeout(
-      Promise.all([readRefreshLogBuckets(sql, boundsMs), readLastSuccessAges(sql, views), readRefreshStrategyTotals(sql), readPendingKeys(sql)]),
+      Promise.all([readRefreshLogBuckets(sql, catalog.store, boundsMs), readLastSuccessAges(sql, catalog.store, views), readRefreshStrategyTotals(sql, catalog.store), readPendingKeys(sql, catalog.store)]),
       timeoutMs,
       'refresh log query',
     ).then(

@@ -1,4 +1,5 @@
 import type { Queryable } from '../core/db.js';
+import type { EngineStore } from '../store/engine-schema.js';
 
 /** Keys of one keyed view that events recorded and no refresh has drained yet. */
 export interface PendingKeysRow {
@@ -8,9 +9,9 @@ export interface PendingKeysRow {
 }
 
 /** Distinct pending keys per view that has any in `mv_dirty_keys`. */
-export async function readPendingKeys(sql: Queryable): Promise<PendingKeysRow[]> {
+export async function readPendingKeys(sql: Queryable, store: EngineStore): Promise<PendingKeysRow[]> {
   return sql<PendingKeysRow[]>`
     SELECT view_name AS view, count(DISTINCT key)::int AS pending_keys
-    FROM mv_dirty_keys
+    FROM ${sql(store.dirtyKeys)}
     GROUP BY view_name`;
 }

@@ -1,4 +1,5 @@
 import type { Queryable } from '../core/db.js';
+import type { EngineStore } from '../store/engine-schema.js';
 
 /** One finished attempt, for the duration trend. */
 export interface DurationPoint {
@@ -8,12 +9,12 @@ export interface DurationPoint {
 }
 
 /** The last `limit` finished attempts of each view, oldest first. */
-export async function readRecentDurations(sql: Queryable, views: readonly string[], limit: number): Promise<Map<string, DurationPoint[]>> {
+export async function readRecentDurations(sql: Queryable, store: EngineStore, views: readonly string[], limit: number): Promise<Map<string, DurationPoint[]>> {
   const rows = await sql<(DurationPoint & { view: string })[]>`
     SELECT v.view, t.started_at, t.duration_ms, t.status
     FROM unnest(${views as string[]}::text[]) AS v(view)
     CROSS JOIN LATERAL (
-      SELECT started_at, duration_ms, status FROM mv_refresh_log
+      SELECT started_at, duration_ms, status FROM ${sql(store.refreshLog)}
       WHERE view_name = v.view AND status IN ('success', 'failed') AND duration_ms IS NOT NULL
       ORDER BY started_at DESC LIMIT ${limit}
     ) t

@@ -1,4 +1,5 @@
 import type { Queryable } from '../core/db.js';
+import type { EngineStore } from '../store/engine-schema.js';
 
 /** A refresh-log row as the CLI and API show it (the log's own column names). */
 export interface RefreshLogEntry {
@@ -29,14 +30,14 @@ export interface RefreshLogEntry {
 
 /** Latest attempts first, optionally of one view. */
 export async function readRefreshLogs(
-  sql: Queryable,
+  sql: Queryable, store: EngineStore,
   options: { view?: string | undefined; limit: number },
 ): Promise<RefreshLogEntry[]> {
   const rows = await sql<(Omit<RefreshLogEntry, 'requested_at' | 'started_at' | 'finished_at'> & Record<string, unknown>)[]>`
     SELECT id, view_name, status, mode, reason, trigger_detail, job_id, attempt, worker_id, requested_at,
            started_at, finished_at, duration_ms, lock_wait_ms, rows_after, strategy, keys_refreshed, rows_corrected,
            error_message, error_code
-    FROM mv_refresh_log
+    FROM ${sql(store.refreshLog)}
     WHERE ${options.view ?? null}::text IS NULL OR view_name = ${options.view ?? null}
     ORDER BY started_at DESC, id DESC
     LIMIT ${options.limit}`;

@@ -23,6 +23,7 @@ export interface RefreshStats {
 
 /** Success rate, average and p95 duration, failures per view over the last `days` days. */
 export async function readRefreshStats(sql: Queryable, catalog: Catalog, days: number): Promise<RefreshStats> {
+  const { store } = catalog;
   const names = catalog.views.map((view) => view.name);
   const rows = await sql<
     {
@@ -45,11 +46,11 @@ export async function readRefreshStats(sql: Queryable, catalog: Catalog, days: n
              AS p95_duration_ms,
            max(l.duration_ms) FILTER (WHERE l.status = 'success') AS max_duration_ms,
            (SELECT json_agg(f ORDER BY f.started_at DESC) FROM (
-              SELECT started_at, error_message, error_code FROM mv_refresh_log
+              SELECT started_at, error_message, error_code FROM ${sql(store.refreshLog)}
               WHERE view_name = v.view AND status = 'failed' AND started_at > now() - make_interval(days => ${days})
               ORDER BY started_at DESC LIMIT 5) f) AS recent_failures
     FROM unnest(${names}::text[]) AS v(view)
-    LEFT JOIN mv_refresh_log l ON l.view_name = v.view AND l.started_at > now() - make_interval(days => ${days})
+    LEFT JOIN ${sql(store.refreshLog)} l ON l.view_name = v.view AND l.started_at > now() - make_interval(days => ${days})
     GROUP BY v.view`;
   const byName = new Map(rows.map((row) => [row.view, row]));
   return {

@@ -71,22 +71,23 @@ export interface ViewStatusOptions {
 
 /** Reads the status of every catalog view: one query, indexed lookups in the refresh log. */
 export async function readViewStatuses(sql: Queryable, catalog: Catalog, options: ViewStatusOptions = {}): Promise<ViewStatus[]> {
+  const { store } = catalog;
   const names = catalog.views.map((view) => view.name);
   const fingerprints = catalog.views.map((view) => view.fingerprint);
   const rows = await sql<StatusRow[]>`
     SELECT v.view,
            CASE c.relkind
              WHEN 'm' THEN c.relispopulated
-             WHEN 'r' THEN EXISTS (SELECT 1 FROM mv_table_state t
+             WHEN 'r' THEN EXISTS (SELECT 1 FROM ${sql(store.tableState)} t
                                    WHERE t.view_name = v.view AND t.relid = c.oid::bigint AND t.definition_md5 = v.fingerprint)
            END AS populated,
            pg_total_relation_size(to_regclass(quote_ident(v.view)))::text AS size_bytes,
            s.started_at AS as_of, s.finished_at AS last_refresh_at, s.rows_after::text AS rows, s.mode,
            s.strategy, s.keys_refreshed, r.rows_corrected::text AS rows_corrected,
-           (SELECT count(DISTINCT d.key)::int FROM mv_dirty_keys d WHERE d.view_name = v.view) AS pending_keys,
+           (SELECT count(DISTINCT d.key)::int FROM ${sql(store.dirtyKeys)} d WHERE d.view_name = v.view) AS pending_keys,
            s.duration_ms AS last_duration_ms,
            a.status AS last_status, a.error_message AS last_error,
-           (SELECT count(*)::int FROM mv_refresh_log f
+           (SELECT count(*)::int FROM ${sql(store.refreshLog)} f
              WHERE f.view_name = v.view AND f.status = 'failed'
                AND f.started_at > COALESCE(s.started_at, '-infinity')) AS consecutive_failures,
            w.refreshes_24h, w.success_7d, w.failed_7d, w.p95_duration_ms,
@@ -94,15 +95,15 @@ export async function readViewStatuses(sql: Queryable, catalog: Catalog, options
     FROM unnest(${names}::text[], ${fingerprints}::text[]) AS v(view, fingerprint)
     LEFT JOIN pg_class c ON c.oid = to_regclass(quote_ident(v.view)) AND c.relkind IN ('m', 'r')
     LEFT JOIN LATERAL (
-      SELECT started_at, finished_at, rows_after, mode, duration_ms, strategy, keys_refreshed FROM mv_refresh_log
+      SELECT started_at, finished_at, rows_after, mode, duration_ms, strategy, keys_refreshed FROM ${sql(store.refreshLog)}
       WHERE view_name = v.view AND status = 'success' ORDER BY started_at DESC LIMIT 1
     ) s ON true
     LEFT JOIN LATERAL (
-      SELECT rows_corrected FROM mv_refresh_log
+      SELECT rows_corrected FROM ${sql(store.refreshLog)}
       WHERE view_name = v.view AND status = 'success' AND strategy = 'full' ORDER BY started_at DESC LIMIT 1
     ) r ON true
     LEFT JOIN LATERAL (
-      SELECT status, error_message FROM mv_refresh_log
+      SELECT status, error_message FROM ${sql(store.refreshLog)}
       WHERE view_name = v.view AND status <> 'skipped' ORDER BY started_at DESC, id DESC LIMIT 1
     ) a ON true
     LEFT JOIN LATERAL (
@@ -111,7 +112,7 @@ export async function readViewStatuses(sql: Queryable, catalog: Catalog, options
              count(*) FILTER (WHERE status = 'failed')::int AS failed_7d,
              (percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms) FILTER (WHERE status = 'success'))::float8
                AS p95_duration_ms
-      FROM mv_refresh_log
+      FROM ${sql(store.refreshLog)}
       WHERE view_name = v.view AND started_at > now() - interval '7 days'
     ) w ON true`;
   const byName = new Map(rows.map((row) => [row.view, row]));

@@ -1,34 +1,34 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Catalog } from '../catalog/catalog.js';
 import type { Queryable, Sql } from '../core/db.js';
 import { MvfleetError } from '../core/errors.js';
 import { quoteIdent } from '../core/identifiers.js';
 import { silentLogger, type Logger } from '../core/logger.js';
+import { migrateEngine } from '../store/engine-migrations.js';
 import { ensureViews, type EnsureViewsResult } from './ensure-views.js';
 import { planMigration } from './migration-plan.js';
 import { findDependentViews } from './view-dependencies.js';
-
-/** The repository's drizzle-kit output folder. */
-export const defaultMigrationsFolder = fileURLToPath(new URL('../drizzle', import.meta.url));
 
 /** Options for {@link migrate}. */
 export interface MigrateOptions {
   sql: Sql;
   catalog: Catalog;
   /**
-   * Folder written by `drizzle-kit generate`.
-   * @defaultValue the repository's `drizzle/`
+   * The app's folder written by `drizzle-kit generate`, applied after mvfleet's own
+   * migrations (with drizzle-orm's journal, `drizzle.__drizzle_migrations`).
+   * @defaultValue undefined: none of the app's migrations are applied
    */
-  migrationsFolder?: string;
+  migrationsFolder?: string | undefined;
   /** @defaultValue a silent logger */
   logger?: Logger;
 }
 
 export interface MigrateResult extends EnsureViewsResult {
-  /** Tags of the migrations applied by this run. */
+  /** mvfleet's own migrations applied by this run (in the catalog's engine schema). */
+  engineApplied: string[];
+  /** Tags of the app's migrations applied by this run. */
   applied: string[];
   /** Catalog views dropped because a view they read was dropped; recreated afterwards. */
   droppedDependants: string[];
@@ -86,49 +86,63 @@ async function dropDependants(tx: Queryable, view: string, catalog: Catalog): Pr
 }
 
 /**
- * Applies pending drizzle-kit migrations and then guarantees every catalog view exists
- * with its indexes, all in one transaction under an advisory lock (several processes may
- * run `migrate` at once during a deploy). A second run changes nothing.
+ * Creates or upgrades mvfleet's own schema, applies the app's pending drizzle-kit migrations
+ * (when `migrationsFolder` is given), then guarantees every catalog view exists with its
+ * indexes: all in one transaction under an advisory lock (several processes may run
+ * `migrate` at once during a deploy). It creates nothing the catalog does not name, and a
+ * second run changes nothing.
  */
 export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   const { sql, catalog } = options;
-  const folder = options.migrationsFolder ?? defaultMigrationsFolder;
   const logger = options.logger ?? silentLogger();
-  const migrations = await readMigrations(folder);
+  const migrations = options.migrationsFolder ? await readMigrations(options.migrationsFolder) : [];
 
   return sql.begin(async (tx) => {
     await tx`SELECT pg_advisory_xact_lock(hashtext('mvfleet:migrate'))`;
-    await tx`CREATE SCHEMA IF NOT EXISTS drizzle`;
-    await tx`
-      CREATE TABLE IF NOT EXISTS drizzle.__drizzle_migrations (
-        id SERIAL PRIMARY KEY,
-        hash text NOT NULL,
-        created_at bigint
-      )`;
-    const [last] = await tx<{ created_at: string }[]>`
-      SELECT created_at FROM drizzle.__drizzle_migrations ORDER BY created_at DESC LIMIT 1`;
-    const lastApplied = last ? Number(last.created_at) : -Infinity;
-
-    const applied: string[] = [];
-    const droppedDependants: string[] = [];
-    for (const migration of migrations.filter((m) => m.createdAt > lastApplied)) {
-      logger.debug({ migration: migration.tag }, 'applying migration');
-      for (const step of planMigration(migration.statements, catalog)) {
-        if (step.kind === 'drop-view') droppedDependants.push(...(await dropDependants(tx, step.view, catalog)));
-        try {
-          await tx.unsafe(step.text);
-        } catch (error) {
-          throw new MvfleetError(`migration ${migration.tag} failed: ${(error as Error).message}`, { cause: error });
-        }
-      }
-      await tx`
-        INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES (${migration.hash}, ${migration.createdAt})`;
-      applied.push(migration.tag);
-    }
-
+    const engineApplied = await migrateEngine(tx, catalog.store);
+    for (const migration of engineApplied) logger.debug({ migration }, 'applied mvfleet migration');
+    const { applied, droppedDependants } = await applyAppMigrations(tx, catalog, migrations, logger);
     const ensured = await ensureViews(tx, catalog);
     for (const view of ensured.createdViews) logger.debug({ view }, 'created materialized view (unpopulated)');
     for (const index of [...ensured.createdIndexes, ...ensured.replacedIndexes]) logger.debug({ index }, 'created index');
-    return { applied, droppedDependants, ...ensured };
+    return { engineApplied, applied, droppedDependants, ...ensured };
   });
+}
+
+/** Applies the app's drizzle-kit migrations newer than the last one its journal records. */
+async function applyAppMigrations(
+  tx: Queryable,
+  catalog: Catalog,
+  migrations: readonly Migration[],
+  logger: Logger,
+): Promise<{ applied: string[]; droppedDependants: string[] }> {
+  const applied: string[] = [];
+  const droppedDependants: string[] = [];
+  if (migrations.length === 0) return { applied, droppedDependants };
+  await tx`CREATE SCHEMA IF NOT EXISTS drizzle`;
+  await tx`
+    CREATE TABLE IF NOT EXISTS drizzle.__drizzle_migrations (
+      id SERIAL PRIMARY KEY,
+      hash text NOT NULL,
+      created_at bigint
+    )`;
+  const [last] = await tx<{ created_at: string }[]>`
+    SELECT created_at FROM drizzle.__drizzle_migrations ORDER BY created_at DESC LIMIT 1`;
+  const lastApplied = last ? Number(last.created_at) : -Infinity;
+
+  for (const migration of migrations.filter((m) => m.createdAt > lastApplied)) {
+    logger.debug({ migration: migration.tag }, 'applying migration');
+    for (const step of planMigration(migration.statements, catalog)) {
+      if (step.kind === 'drop-view') droppedDependants.push(...(await dropDependants(tx, step.view, catalog)));
+      try {
+        await tx.unsafe(step.text);
+      } catch (error) {
+        throw new MvfleetError(`migration ${migration.tag} failed: ${(error as Error).message}`, { cause: error });
+      }
+    }
+    await tx`
+      INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES (${migration.hash}, ${migration.createdAt})`;
+    applied.push(migration.tag);
+  }
+  return { applied, droppedDependants };
 }

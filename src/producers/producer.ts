@@ -11,8 +11,8 @@ import { JOB_NAMES, parseRefreshJob, refreshJobOptions, type RefreshJobData } fr
 import { createRefreshQueue } from '../queue/refresh-queue.js';
 import { waitForRefresh, type RefreshWaitResult } from './wait-for-refresh.js';
 
-/** Options for {@link createFleet}. */
-export interface FleetOptions {
+/** Options for {@link createProducer}. */
+export interface ProducerOptions {
   catalog: Catalog;
   /** Redis URL of the fleet's queue; or pass `backend`. */
   redisUrl?: string;
@@ -45,7 +45,7 @@ export interface RefreshHandle {
   waitUntilFresh(options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<Record<string, RefreshWaitResult>>;
 }
 
-export interface Fleet extends AsyncDisposable {
+export interface Producer extends AsyncDisposable {
   /** Validates the event and its payload against the catalog, then enqueues the views it maps to. */
   emit(event: string, payload?: Record<string, unknown>): Promise<RefreshHandle>;
   /** Enqueues a refresh of one view (reason `manual` unless given). */
@@ -57,16 +57,16 @@ export interface Fleet extends AsyncDisposable {
 }
 
 /** Creates the producer SDK that app code uses to tell mvfleet what changed. */
-export function createFleet(options: FleetOptions): Fleet {
+export function createProducer(options: ProducerOptions): Producer {
   const { catalog } = options;
   if (!options.backend === !options.redisUrl) {
-    throw new UsageError('createFleet: pass exactly one of `backend` and `redisUrl`');
+    throw new UsageError('createProducer: pass exactly one of `backend` and `redisUrl`');
   }
   if (options.backend && options.prefix !== undefined) {
-    throw new UsageError('createFleet: `prefix` goes with `redisUrl`; a `backend` carries its own');
+    throw new UsageError('createProducer: `prefix` goes with `redisUrl`; a `backend` carries its own');
   }
   const timeoutMs = options.timeoutMs ?? 5_000;
-  if (!(timeoutMs > 0)) throw new UsageError(`createFleet: timeoutMs must be > 0 (got ${timeoutMs})`);
+  if (!(timeoutMs > 0)) throw new UsageError(`createProducer: timeoutMs must be > 0 (got ${timeoutMs})`);
   const logger = options.logger ?? silentLogger();
   const ownBackend = options.redisUrl
     ? createRedisQueueBackend({ url: options.redisUrl, prefix: options.prefix, role: 'producer' })
@@ -95,10 +95,10 @@ export function createFleet(options: FleetOptions): Fleet {
       requestedAt,
       views,
       async waitUntilFresh(waitOptions = {}) {
-        if (!options.sql) throw new MvfleetError('waitUntilFresh needs createFleet({ sql }) to read the refresh log');
+        if (!options.sql) throw new MvfleetError('waitUntilFresh needs createProducer({ sql }) to read the refresh log');
         const results: Record<string, RefreshWaitResult> = {};
         for (const view of views) {
-          results[view] = await waitForRefresh(options.sql, { view, requestedAt, ...waitOptions });
+          results[view] = await waitForRefresh(options.sql, catalog.store, { view, requestedAt, ...waitOptions });
         }
         return results;
       },
@@ -114,13 +114,13 @@ export function createFleet(options: FleetOptions): Fleet {
     }
     const views = catalog.viewsForEvent(event);
     // Every key is read (and refused) before anything is written or enqueued.
-    const keys = views.map((view) => eventKey(view, event, payload));
+    const keys = views.map((view) => eventKey(view, event, parsed.data));
     const dirty: DirtyKey[] = options.sql
       ? views.flatMap((view, i) => (keys[i] ? [{ view: view.name, key: keys[i] }] : []))
       : [];
     if (dirty.length > 0) {
       try {
-        await recordDirtyKeys(options.sql!, event, dirty);
+        await recordDirtyKeys(options.sql!, catalog.store, event, dirty);
       } catch (error) {
         // PostgreSQL answered with an error (e.g. an unmigrated database): not a connection problem.
         const state = sqlStateOf(error);

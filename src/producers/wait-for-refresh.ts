@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Queryable } from '../core/db.js';
 import { MvfleetError } from '../core/errors.js';
+import type { EngineStore } from '../store/engine-schema.js';
 
 /** How a wait for a refresh ended. */
 export type RefreshWaitResult =
@@ -33,7 +34,7 @@ export interface WaitForRefreshOptions {
  * `requestedAt` and finished: the first success satisfies the request; a failed attempt
  * is returned as such (its job may still be retried in the background).
  */
-export async function waitForRefresh(sql: Queryable, options: WaitForRefreshOptions): Promise<RefreshWaitResult> {
+export async function waitForRefresh(sql: Queryable, store: EngineStore, options: WaitForRefreshOptions): Promise<RefreshWaitResult> {
   const timeoutMs = options.timeoutMs ?? 60_000;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -50,7 +51,7 @@ export async function waitForRefresh(sql: Queryable, options: WaitForRefreshOpti
       }[]
     >`
       SELECT id, status, attempt, started_at, duration_ms, mode, error_message, error_code
-      FROM mv_refresh_log
+      FROM ${sql(store.refreshLog)}
       WHERE view_name = ${options.view} AND started_at >= ${options.requestedAt}
         AND (status = 'success' OR (status = 'failed' AND requested_at >= ${options.requestedAt}))
       ORDER BY (status = 'success') DESC, started_at

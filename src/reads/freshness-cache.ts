@@ -1,5 +1,6 @@
 import type { CatalogView } from '../catalog/catalog.js';
 import type { Queryable } from '../core/db.js';
+import type { EngineStore } from '../store/engine-schema.js';
 import { freshnessStatement } from './read-sql.js';
 
 /** What the reader knows about a view's contents. */
@@ -23,12 +24,12 @@ export interface FreshnessCache {
  * forward), so caching can make the reader go live needlessly but never serve an MV
  * older than the caller allowed. Concurrent reads of a view share one lookup.
  */
-export function createFreshnessCache(options: { sql: Queryable; ttlMs: number; now: () => Date }): FreshnessCache {
-  const { sql, ttlMs, now } = options;
+export function createFreshnessCache(options: { sql: Queryable; store: EngineStore; ttlMs: number; now: () => Date }): FreshnessCache {
+  const { sql, store, ttlMs, now } = options;
   const entries = new Map<string, { value: Promise<Freshness>; expiresAt: number }>();
 
   const lookup = async (view: CatalogView): Promise<Freshness> => {
-    const statement = freshnessStatement(view);
+    const statement = freshnessStatement(store, view);
     const [row] = await sql.unsafe<{ populated: boolean | null; as_of: Date | null }[]>(statement.text, statement.params);
     return { populated: row?.populated === true, asOf: row?.as_of ?? null };
   };

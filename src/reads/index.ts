@@ -4,4 +4,3 @@ export type { GetOptions, ListOptions, ReaderOptions } from './reader-options.js
 export type { KeyValue, OrderBy, RowFilter, RowKey } from './read-conditions.js';
 export type { ReadSource } from './read-metrics.js';
 export { InvalidReadError } from './read-errors.js';
-export { createDemoApi, type DemoApiOptions } from '../../examples/demo/read-api.js';

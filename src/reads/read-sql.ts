@@ -2,6 +2,7 @@ import type { Catalog, CatalogView } from '../catalog/catalog.js';
 import { quoteIdent } from '../core/identifiers.js';
 import type { Parameter } from './column-values.js';
 import type { Condition, SortTerm } from './read-conditions.js';
+import { quoteQualified, type EngineStore } from '../store/engine-schema.js';
 
 /** SQL text and its parameters, for `sql.unsafe(text, params)`. */
 export interface Statement {
@@ -21,14 +22,14 @@ export interface RowQuery {
  * the start of its last successful refresh (its `as_of`). One lookup on
  * `mv_refresh_log_last_success_idx`; `populated` is null when the view does not exist.
  */
-export function freshnessStatement(view: CatalogView): Statement {
+export function freshnessStatement(store: EngineStore, view: CatalogView): Statement {
   return {
     text: `SELECT
   (SELECT CASE c.relkind WHEN 'm' THEN c.relispopulated
-            ELSE EXISTS (SELECT 1 FROM mv_table_state t
+            ELSE EXISTS (SELECT 1 FROM ${quoteQualified(store.tableState)} t
                          WHERE t.view_name = $2 AND t.relid = c.oid::bigint AND t.definition_md5 = $3) END
    FROM pg_class c WHERE c.oid = to_regclass($1)) AS populated,
-  (SELECT l.started_at FROM mv_refresh_log l
+  (SELECT l.started_at FROM ${quoteQualified(store.refreshLog)} l
     WHERE l.view_name = $2 AND l.status = 'success'
     ORDER BY l.started_at DESC LIMIT 1) AS as_of`,
     params: [quoteIdent(view.name), view.name, view.fingerprint],

@@ -82,7 +82,7 @@ export function createReader(options: ReaderOptions): Reader {
   const { sql, catalog, freshnessCacheMs, now } = { ...readerDefaults, ...stripUndefined(options) };
   const logger = options.logger ?? silentLogger();
   const metrics = createReadMetrics(options.registry ?? new Registry());
-  const freshness = createFreshnessCache({ sql, ttlMs: freshnessCacheMs, now });
+  const freshness = createFreshnessCache({ sql, store: catalog.store, ttlMs: freshnessCacheMs, now });
   let closed = false;
 
   const context: ReadContext = { sql, catalog, freshness, metrics, logger, now };
@@ -145,7 +145,7 @@ async function read<Row extends ViewRow>(
     const { populated, asOf } = await context.freshness.get(view);
     const ageMinutes = asOf ? Math.max(0, (context.now().getTime() - asOf.getTime()) / MINUTE_MS) : Infinity;
     if (populated && asOf && ageMinutes <= maxAgeMinutes) {
-      if (scopeKey && (await isDirty(context.sql, view.name, scopeKey))) {
+      if (scopeKey && (await isDirty(context.sql, context.catalog.store, view.name, scopeKey))) {
         answer = await readLive(context, view, query, 'live_pending');
       } else {
         answer = await readMaterialized(context, view, query, asOf, ageMinutes);

@@ -1,4 +1,5 @@
 import type { Queryable } from '../core/db.js';
+import type { EngineStore } from './engine-schema.js';
 import type { KeyTuple } from '../catalog/event-keys.js';
 
 /** One key an event touched in one keyed view. */
@@ -12,12 +13,12 @@ export interface DirtyKey {
  * Appends, not upserts: an upsert would wait on a key row that a refresh in flight is
  * draining; duplicates collapse when the refresh drains them.
  */
-export async function recordDirtyKeys(sql: Queryable, event: string, keys: readonly DirtyKey[]): Promise<void> {
+export async function recordDirtyKeys(sql: Queryable, store: EngineStore, event: string, keys: readonly DirtyKey[]): Promise<void> {
   if (keys.length === 0) return;
   const views = keys.map((entry) => entry.view);
   const json = keys.map((entry) => JSON.stringify(entry.key));
   await sql`
-    INSERT INTO mv_dirty_keys (view_name, key, event)
+    INSERT INTO ${sql(store.dirtyKeys)} (view_name, key, event)
     SELECT view_name, key::jsonb, ${event} FROM unnest(${views}::text[], ${json}::text[]) AS k(view_name, key)`;
 }
 
@@ -26,18 +27,18 @@ export async function recordDirtyKeys(sql: Queryable, event: string, keys: reado
  * request was lost (the producer failed to enqueue after recording, a queue lost the job,
  * PostgreSQL lost a refresh's commit in a crash). The worker sweep requests them again.
  */
-export async function viewsWithWaitingKeys(sql: Queryable, olderThanMs: number): Promise<string[]> {
+export async function viewsWithWaitingKeys(sql: Queryable, store: EngineStore, olderThanMs: number): Promise<string[]> {
   const rows = await sql<{ view_name: string }[]>`
-    SELECT DISTINCT view_name FROM mv_dirty_keys
+    SELECT DISTINCT view_name FROM ${sql(store.dirtyKeys)}
     WHERE recorded_at < clock_timestamp() - make_interval(secs => ${olderThanMs / 1000})`;
   return rows.map((row) => row.view_name);
 }
 
 /** Whether a key of a view waits for a targeted refresh (reads serve such keys live). */
-export async function isDirty(sql: Queryable, view: string, key: KeyTuple): Promise<boolean> {
+export async function isDirty(sql: Queryable, store: EngineStore, view: string, key: KeyTuple): Promise<boolean> {
   // Through text: a parameter PostgreSQL types as jsonb is JSON-encoded again by postgres.js,
   // which would compare the key with a JSON string and never match.
   const [row] = await sql<[{ dirty: boolean }]>`
-    SELECT EXISTS (SELECT 1 FROM mv_dirty_keys WHERE view_name = ${view} AND key = ${JSON.stringify(key)}::text::jsonb) AS dirty`;
+    SELECT EXISTS (SELECT 1 FROM ${sql(store.dirtyKeys)} WHERE view_name = ${view} AND key = ${JSON.stringify(key)}::text::jsonb) AS dirty`;
   return row.dirty;
 }

@@ -1,4 +1,4 @@
-import { bigint, index, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { bigint, index, jsonb, pgSchema, text, timestamp } from 'drizzle-orm/pg-core';
 
 /**
  * Keys of keyed views that events touched and no refresh has recomputed yet. A producer
@@ -6,7 +6,8 @@ import { bigint, index, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-c
  * refresh of the view deletes the rows it can see inside its own transaction, so a failed
  * refresh keeps them and keys recorded meanwhile belong to the next refresh.
  */
-export const mvDirtyKeys = pgTable(
+export const dirtyKeysTable = (schema: string) =>
+  pgSchema(schema).table(
   'mv_dirty_keys',
   {
     id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
@@ -28,9 +29,10 @@ export const mvDirtyKeys = pgTable(
  * (no migration needed for a query) holds rows of the old definition and counts as
  * unpopulated until its next full build.
  */
-export const mvTableState = pgTable('mv_table_state', {
-  viewName: text('view_name').primaryKey(),
-  relid: bigint('relid', { mode: 'number' }).notNull(),
-  definitionMd5: text('definition_md5').notNull(),
-  populatedAt: timestamp('populated_at', { withTimezone: true }).notNull(),
-});
+export const tableStateTable = (schema: string) =>
+  pgSchema(schema).table('mv_table_state', {
+    viewName: text('view_name').primaryKey(),
+    relid: bigint('relid', { mode: 'number' }).notNull(),
+    definitionMd5: text('definition_md5').notNull(),
+    populatedAt: timestamp('populated_at', { withTimezone: true }).notNull(),
+  });

@@ -2,6 +2,7 @@ import type { CatalogView } from '../catalog/catalog.js';
 import type { Queryable } from '../core/db.js';
 import { keyColumnsOf, type KeyTuple } from '../catalog/event-keys.js';
 import { quoteIdent } from '../core/identifiers.js';
+import type { EngineStore } from '../store/engine-schema.js';
 
 /**
  * The SQL of keyed views: recomputing a set of keys in a table-stored view, and rebuilding
@@ -73,7 +74,7 @@ export async function recomputeKeys(
  * changes whose event never came.
  */
 export async function rebuildTable(
-  tx: Queryable,
+  tx: Queryable, store: EngineStore,
   view: CatalogView,
   announced: readonly KeyTuple[],
 ): Promise<{ rowsAfter: number; rowsCorrected: number }> {
@@ -90,7 +91,7 @@ export async function rebuildTable(
   const unannounced = (alias: string) =>
     `LEFT JOIN ${keyRelation(view)} AS a ON ${scope.map((column) => `a.${column} = ${alias}.${column}`).join(' AND ')}
      WHERE a.${scope[0]} IS NULL
-       AND NOT EXISTS (SELECT 1 FROM mv_dirty_keys AS r
+       AND NOT EXISTS (SELECT 1 FROM ${tx(store.dirtyKeys)} AS r
                        WHERE r.view_name = ${viewParam}::text
                          AND r.key = jsonb_build_array(${scope.map((column) => `${alias}.${column}`).join(', ')}))`;
   const params = [...keyColumnsOf(view, announced), view.name];
@@ -122,25 +123,25 @@ export async function rebuildTable(
     params,
   );
   await tx.unsafe(`DROP TABLE mvfleet_rebuild`);
-  await markPopulated(tx, view);
+  await markPopulated(tx, store, view);
   return { rowsAfter: built.count, rowsCorrected: removed.count + added.count };
 }
 
 /** Replaces every row at once (a forced plain refresh of a table): no diff, nothing counted as corrected. */
-export async function replaceTable(tx: Queryable, view: CatalogView): Promise<{ rowsAfter: number }> {
+export async function replaceTable(tx: Queryable, store: EngineStore, view: CatalogView): Promise<{ rowsAfter: number }> {
   const target = quoteIdent(view.name);
   await tx.unsafe(`DELETE FROM ${target}`);
   const inserted = await tx.unsafe(
     `INSERT INTO ${target} (${columnList(view)}) SELECT ${columnList(view, 'd')} FROM (${view.definitionSql}) AS d`,
   );
-  await markPopulated(tx, view);
+  await markPopulated(tx, store, view);
   return { rowsAfter: inserted.count };
 }
 
 /** Records that this incarnation of the table holds a complete build (see `mv_table_state`). */
-async function markPopulated(tx: Queryable, view: CatalogView): Promise<void> {
+async function markPopulated(tx: Queryable, store: EngineStore, view: CatalogView): Promise<void> {
   await tx`
-    INSERT INTO mv_table_state (view_name, relid, definition_md5, populated_at)
+    INSERT INTO ${tx(store.tableState)} (view_name, relid, definition_md5, populated_at)
     VALUES (${view.name}, to_regclass(${quoteIdent(view.name)})::oid::bigint, ${view.fingerprint}, clock_timestamp())
     ON CONFLICT (view_name) DO UPDATE
     SET relid = excluded.relid, definition_md5 = excluded.definition_md5, populated_at = excluded.populated_at`;

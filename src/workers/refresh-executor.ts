@@ -137,7 +137,7 @@ export function createRefreshExecutor(options: RefreshExecutorOptions): RefreshE
     try {
       const outcome = await sql.begin(async (tx) => {
         const { requestedAt } = identity;
-        const start = await beginRefresh(tx, view.name, view, {
+        const start = await beginRefresh(tx, catalog.store, view.name, view, {
           scope: request.scope ?? 'view',
           coveredAfter: requestedAt ? new Date(requestedAt.getTime() + skewToleranceMs) : null,
           drain: view.keyed !== null,
@@ -146,12 +146,12 @@ export function createRefreshExecutor(options: RefreshExecutorOptions): RefreshE
         const coveredBy = start.coveredBy;
         if (start.skip && coveredBy) {
           const message = `already fresh: a refresh started at ${coveredBy.toISOString()}, after the request`;
-          return { status: 'skipped', logId: await insertSkipped(sql, identity, message), view: view.name, coveredBy } as const;
+          return { status: 'skipped', logId: await insertSkipped(sql, catalog.store, identity, message), view: view.name, coveredBy } as const;
         }
         const { pid, startedAt } = start;
         // The running row goes in on another connection while the refresh runs (a targeted
         // refresh takes a few milliseconds; waiting for the row first would add a third).
-        const attemptStarted = startAttempt(sql, identity, pid, startedAt);
+        const attemptStarted = startAttempt(sql, catalog.store, identity, pid, startedAt);
         pendingAttempt = attemptStarted;
         void attemptStarted.then((attempt) => {
           if (attempt.orphansClosed > 0) log.warn({ orphans: attempt.orphansClosed }, 'closed refresh-log rows of a lost worker');
@@ -169,6 +169,7 @@ export function createRefreshExecutor(options: RefreshExecutorOptions): RefreshE
         try {
           applied = await applyRefresh(
             tx,
+            catalog.store,
             view,
             start,
             { scope: request.scope ?? 'view', mode: request.mode ?? 'auto' },
@@ -189,7 +190,7 @@ export function createRefreshExecutor(options: RefreshExecutorOptions): RefreshE
           log.warn({ discardedKeys: discardedKeys.slice(0, 10), count: discardedKeys.length }, 'dropped malformed dirty keys; rebuilt the view whole');
         }
         const result = { ...done, startedAt, lockWaitMs };
-        await markSuccess(tx, attempt.id, result);
+        await markSuccess(tx, catalog.store, attempt.id, result);
         return {
           status: 'success',
           logId: attempt.id,
@@ -224,7 +225,7 @@ export function createRefreshExecutor(options: RefreshExecutorOptions): RefreshE
         : new RefreshFailedError(message, sqlState, logId, { cause });
       if (logId !== null) {
         try {
-          await markFailed(sql, logId, { mode, lockWaitMs, message: detail, sqlState });
+          await markFailed(sql, catalog.store, logId, { mode, lockWaitMs, message: detail, sqlState });
         } catch (logError) {
           log.error({ err: logError }, 'could not record the failed refresh');
         }

@@ -1,5 +1,6 @@
 import type { Queryable } from '../core/db.js';
 import type { RefreshMode, RefreshReason, RefreshStrategy } from '../store/refresh-log.js';
+import type { EngineStore } from '../store/engine-schema.js';
 
 /** Writes of `mv_refresh_log`, one function per statement. */
 
@@ -30,20 +31,20 @@ export interface AttemptIdentity {
  * row together with the refresh it describes. It saves a disk flush per refresh.
  */
 export async function startAttempt(
-  sql: Queryable,
+  sql: Queryable, store: EngineStore,
   attempt: AttemptIdentity,
   backendPid: number,
   startedAt: Date,
 ): Promise<{ id: number; orphansClosed: number }> {
   const [row] = await sql<[{ id: number; orphans: number }]>`
     WITH orphans AS (
-      UPDATE mv_refresh_log
+      UPDATE ${sql(store.refreshLog)}
       SET status = 'failed', finished_at = clock_timestamp(), error_message = ${WORKER_LOST}, backend_pid = NULL,
           duration_ms = round(extract(epoch FROM clock_timestamp() - started_at) * 1000)::int
       WHERE view_name = ${attempt.view} AND status = 'running'
       RETURNING id
     ), started AS (
-      INSERT INTO mv_refresh_log
+      INSERT INTO ${sql(store.refreshLog)}
         (view_name, status, reason, trigger_detail, job_id, attempt, worker_id, requested_at, started_at, backend_pid)
       VALUES
         (${attempt.view}, 'running', ${attempt.reason}, ${attempt.triggerDetail}, ${attempt.jobId}, ${attempt.attempt},
@@ -57,9 +58,9 @@ export async function startAttempt(
 }
 
 /** Records a skipped request (already covered by a refresh that started after it). */
-export async function insertSkipped(sql: Queryable, attempt: AttemptIdentity, message: string): Promise<number> {
+export async function insertSkipped(sql: Queryable, store: EngineStore, attempt: AttemptIdentity, message: string): Promise<number> {
   const [row] = await sql<[{ id: number }]>`
-    INSERT INTO mv_refresh_log
+    INSERT INTO ${sql(store.refreshLog)}
       (view_name, status, reason, trigger_detail, job_id, attempt, worker_id, requested_at,
        started_at, finished_at, duration_ms, error_message)
     VALUES
@@ -74,7 +75,7 @@ export async function insertSkipped(sql: Queryable, attempt: AttemptIdentity, me
  * new contents and the `success` row commit together: a crash cannot leave one without the other.
  */
 export async function markSuccess(
-  tx: Queryable,
+  tx: Queryable, store: EngineStore,
   id: number,
   result: {
     mode: RefreshMode;
@@ -87,7 +88,7 @@ export async function markSuccess(
   },
 ): Promise<void> {
   await tx`
-    UPDATE mv_refresh_log
+    UPDATE ${tx(store.refreshLog)}
     SET status = 'success', mode = ${result.mode}, started_at = ${result.startedAt},
         strategy = ${result.strategy}, keys_refreshed = ${result.keysRefreshed}, rows_corrected = ${result.rowsCorrected},
         finished_at = clock_timestamp(),
@@ -101,12 +102,12 @@ export async function markSuccess(
  * taken the fence in between and closed the row as "worker lost"; the real cause wins.
  */
 export async function markFailed(
-  sql: Queryable,
+  sql: Queryable, store: EngineStore,
   id: number,
   failure: { mode: RefreshMode | null; lockWaitMs: number | null; message: string; sqlState: string | null },
 ): Promise<void> {
   await sql`
-    UPDATE mv_refresh_log
+    UPDATE ${sql(store.refreshLog)}
     SET status = 'failed', mode = ${failure.mode}, finished_at = clock_timestamp(),
         duration_ms = round(extract(epoch FROM clock_timestamp() - started_at) * 1000)::int,
         lock_wait_ms = ${failure.lockWaitMs}, error_message = ${failure.message},
@@ -119,9 +120,9 @@ export async function markFailed(
  * transaction died with it and was rolled back). A backend that started after the row is a
  * reused pid, not the refresh's session.
  */
-export async function closeOrphans(sql: Queryable): Promise<number> {
+export async function closeOrphans(sql: Queryable, store: EngineStore): Promise<number> {
   const rows = await sql`
-    UPDATE mv_refresh_log l
+    UPDATE ${sql(store.refreshLog)} l
     SET status = 'failed', finished_at = clock_timestamp(), error_message = ${WORKER_LOST}, backend_pid = NULL,
         duration_ms = round(extract(epoch FROM clock_timestamp() - l.started_at) * 1000)::int
     WHERE l.status = 'running'
@@ -137,11 +138,11 @@ export async function closeOrphans(sql: Queryable): Promise<number> {
  * Deletes finished attempts older than `days`, a bounded batch per call (the sweep runs
  * often, so a large backlog drains over several sweeps without one long transaction).
  */
-export async function pruneLog(sql: Queryable, days: number, batch = 5_000): Promise<number> {
+export async function pruneLog(sql: Queryable, store: EngineStore, days: number, batch = 5_000): Promise<number> {
   const rows = await sql`
-    DELETE FROM mv_refresh_log
+    DELETE FROM ${sql(store.refreshLog)}
     WHERE id IN (
-      SELECT id FROM mv_refresh_log
+      SELECT id FROM ${sql(store.refreshLog)}
       WHERE started_at < now() - make_interval(days => ${days}) AND status <> 'running'
       ORDER BY started_at
       LIMIT ${batch}

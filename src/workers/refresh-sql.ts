@@ -1,6 +1,7 @@
 import type { Queryable } from '../core/db.js';
 import { quoteIdent } from '../core/identifiers.js';
 import type { RefreshMode } from '../store/refresh-log.js';
+import type { EngineStore } from '../store/engine-schema.js';
 
 /**
  * The SQL of one refresh, each statement in one place. View names reaching these functions
@@ -68,7 +69,7 @@ export interface RefreshAsk {
  * statements (no FIN ever arrives), releasing the fence instead of holding it for hours.
  */
 export async function beginRefresh(
-  tx: Queryable,
+  tx: Queryable, store: EngineStore,
   view: string,
   limits: { lockTimeoutMs: number; statementTimeoutMs: number; fingerprint: string },
   ask: RefreshAsk,
@@ -97,11 +98,11 @@ export async function beginRefresh(
              statement_timestamp() AS started_at,
              CASE WHEN ${ask.scope} = 'keys' THEN s.started_at ELSE w.started_at END AS covered_by,
              s.rows_after::float8 AS last_rows,
-             f.acquired AND EXISTS (SELECT 1 FROM mv_dirty_keys d WHERE d.view_name = ${view}) AS pending_keys,
+             f.acquired AND EXISTS (SELECT 1 FROM ${tx(store.dirtyKeys)} d WHERE d.view_name = ${view}) AS pending_keys,
              c.relkind::text AS kind,
              CASE c.relkind
                WHEN 'm' THEN c.relispopulated
-               WHEN 'r' THEN EXISTS (SELECT 1 FROM mv_table_state t WHERE t.view_name = ${view} AND t.relid = c.oid::bigint
+               WHEN 'r' THEN EXISTS (SELECT 1 FROM ${tx(store.tableState)} t WHERE t.view_name = ${view} AND t.relid = c.oid::bigint
                                        AND t.definition_md5 = ${limits.fingerprint})
              END AS populated,
              EXISTS (
@@ -115,11 +116,11 @@ export async function beginRefresh(
              set_config('idle_in_transaction_session_timeout', '60s', true) AS idle_timeout
       FROM f
       LEFT JOIN LATERAL (
-        SELECT started_at, rows_after FROM mv_refresh_log
+        SELECT started_at, rows_after FROM ${tx(store.refreshLog)}
         WHERE f.acquired AND view_name = ${view} AND status = 'success' ORDER BY started_at DESC LIMIT 1
       ) s ON true
       LEFT JOIN LATERAL (
-        SELECT started_at FROM mv_refresh_log
+        SELECT started_at FROM ${tx(store.refreshLog)}
         WHERE f.acquired AND ${ask.scope} = 'view' AND view_name = ${view} AND status = 'success'
           AND strategy IS DISTINCT FROM 'targeted'
         ORDER BY started_at DESC LIMIT 1
@@ -131,7 +132,7 @@ export async function beginRefresh(
                       AND NOT (${ask.scope} = 'keys' AND state.pending_keys), false) AS skip
       FROM state
     ), drained AS (
-      DELETE FROM mv_dirty_keys
+      DELETE FROM ${tx(store.dirtyKeys)}
       WHERE ${ask.drain} AND view_name = ${view} AND (SELECT acquired AND NOT skip FROM decided)
       RETURNING key
     )

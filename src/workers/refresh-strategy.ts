@@ -5,6 +5,7 @@ import type { RefreshMode, RefreshStrategy } from '../store/refresh-log.js';
 import { rebuildTable, recomputeKeys, replaceTable } from './keyed-refresh-sql.js';
 import { PermanentRefreshError } from './refresh-errors.js';
 import { countRows, refreshStatement, type RefreshStart } from './refresh-sql.js';
+import type { EngineStore } from '../store/engine-schema.js';
 
 /** How to refresh: `auto` picks CONCURRENTLY when the view allows it. */
 export type ModePreference = 'auto' | 'plain' | 'concurrent';
@@ -61,6 +62,7 @@ export function targetedPossible(
  */
 export async function applyRefresh(
   tx: Queryable,
+  store: EngineStore,
   view: CatalogView,
   state: RefreshStart,
   request: { scope: RefreshScope; mode: ModePreference },
@@ -94,10 +96,10 @@ export async function applyRefresh(
     return { mode, strategy: 'targeted', keysRefreshed: keys.length, rowsCorrected: null, rowsAfter, discardedKeys };
   }
   if (mode === 'plain') {
-    const { rowsAfter } = await replaceTable(tx, view);
+    const { rowsAfter } = await replaceTable(tx, store, view);
     return { mode, strategy: 'full', keysRefreshed: keys.length, rowsCorrected: null, rowsAfter, discardedKeys };
   }
-  const { rowsAfter, rowsCorrected } = await rebuildTable(tx, view, keys);
+  const { rowsAfter, rowsCorrected } = await rebuildTable(tx, store, view, keys);
   // A first build fills an empty table: nothing was corrected, and no drift can be told.
   const corrected = state.populated ? rowsCorrected : null;
   return { mode, strategy: 'full', keysRefreshed: keys.length, rowsCorrected: corrected, rowsAfter, discardedKeys };

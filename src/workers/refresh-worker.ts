@@ -247,12 +247,12 @@ export function createWorker(options: RefreshWorkerOptions): RefreshWorker {
 
   const sweep = async () => {
     try {
-      const closed = await closeOrphans(sql);
+      const closed = await closeOrphans(sql, catalog.store);
       if (closed > 0) logger.warn({ closed }, 'closed refresh-log rows of lost workers');
-      const pruned = await pruneLog(sql, settings.logRetentionDays);
+      const pruned = await pruneLog(sql, catalog.store, settings.logRetentionDays);
       if (pruned > 0) logger.info({ pruned, olderThanDays: settings.logRetentionDays }, 'pruned refresh-log rows');
       // Coalesces with any key request still pending, so a healthy fleet gets no extra refresh.
-      for (const view of await viewsWithWaitingKeys(sql, settings.waitingKeysRescueMs)) {
+      for (const view of await viewsWithWaitingKeys(sql, catalog.store, settings.waitingKeysRescueMs)) {
         if (!catalog.has(view) || !catalog.get(view).keyed) continue;
         logger.warn({ view }, 'dirty keys waiting without a refresh: requesting one');
         await enqueueRefresh(cascadeQueue, catalog, {

@@ -3,6 +3,7 @@ import type { Sql } from '../core/db.js';
 import { MvfleetError, sqlStateOf } from '../core/errors.js';
 import { quoteIdent } from '../core/identifiers.js';
 import { freshnessStatement } from '../reads/read-sql.js';
+import { quoteQualified, type EngineStore } from '../store/engine-schema.js';
 
 /** Thrown for a view without a complete build: there is nothing to compare yet. */
 export class NotPopulatedError extends MvfleetError {}
@@ -31,7 +32,7 @@ export interface VerifyResult {
  * read-only REPEATABLE READ transaction), keyed by the view's unique key. A difference outside
  * the keys waiting for a refresh is a change whose event never came (or a lost write).
  */
-export async function verifyView(sql: Sql, view: CatalogView): Promise<VerifyResult> {
+export async function verifyView(sql: Sql, store: EngineStore, view: CatalogView): Promise<VerifyResult> {
   const columns = view.columns.map(quoteIdent).join(', ');
   // A table stores values in its declared types (e.g. its numeric scale): compare in those.
   const freshColumns =
@@ -41,7 +42,7 @@ export async function verifyView(sql: Sql, view: CatalogView): Promise<VerifyRes
   const unique = view.uniqueKey.map(quoteIdent).join(', ');
   const pendingKey = view.keyed
     ? `jsonb_build_array(${view.keyed.scopeKey.map((column) => quoteIdent(column.name)).join(', ')})
-         IN (SELECT key FROM mv_dirty_keys WHERE view_name = $1)`
+         IN (SELECT key FROM ${quoteQualified(store.dirtyKeys)} WHERE view_name = $1)`
     : 'false';
   const text = `
     WITH fresh AS MATERIALIZED (SELECT ${freshColumns} FROM (${view.definitionSql}) AS d),
@@ -69,7 +70,7 @@ export async function verifyView(sql: Sql, view: CatalogView): Promise<VerifyRes
   try {
     return await sql.begin('isolation level repeatable read read only', async (tx) => {
       // An empty table that was never built would report every row missing; say what it is instead.
-      const freshness = freshnessStatement(view);
+      const freshness = freshnessStatement(store, view);
       const [state] = await tx.unsafe<[{ populated: boolean | null }]>(freshness.text, freshness.params);
       if (state.populated === false) throw notPopulated();
       const [row] = await tx.unsafe<[Omit<VerifyResult, 'view'>]>(text, view.keyed ? [view.name] : []);

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { createCatalog, viewNameOf, type Catalog, type ViewDefinition } from '../../src/catalog/catalog.js';
 import { demoViewDefinitions } from '../../examples/demo/schema/catalog.js';
 import { demoEvents } from '../../examples/demo/schema/events.js';
@@ -13,3 +14,6 @@ export function demoCatalogWith(overrides: ViewOverrides): Catalog {
   });
   return createCatalog({ events: demoEvents, views });
 }
+
+/** The example's drizzle-kit migrations folder. */
+export const demoMigrationsFolder = fileURLToPath(new URL('../../examples/demo/drizzle', import.meta.url));

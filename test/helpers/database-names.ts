@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Sql } from '../../src/core/db.js';
-import { processAlive } from '../../src/core/process-alive.js';
+import { processAlive } from '../../examples/demo/run/process-alive.js';
 
 /**
  * Test databases are named `mvfleet_t<pid>_…` after the vitest process that created them,

@@ -23,7 +23,7 @@ export async function logRows(sql: Queryable, view?: string): Promise<LogRow[]> 
   return sql<LogRow[]>`
     SELECT id, view_name, status, mode, reason, trigger_detail, job_id, attempt, worker_id,
            started_at, finished_at, duration_ms, lock_wait_ms, rows_after, error_message, error_code
-    FROM mv_refresh_log
+    FROM mvfleet.mv_refresh_log
     WHERE ${view ?? null}::text IS NULL OR view_name = ${view ?? null}
     ORDER BY id`;
 }

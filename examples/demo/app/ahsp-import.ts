@@ -1,6 +1,5 @@
-import type { Sql } from '../../../src/core/db.js';
-import type { DemoFleet } from '../producer.js';
-import type { RefreshHandle } from '../../../src/producers/producer.js';
+import type { RefreshHandle, Sql } from 'mvfleet';
+import type { DemoProducer } from '../producer.js';
 
 /** One AHSP analysis and its line items, as an import file yields them. */
 export interface AhspImportRow {
@@ -17,7 +16,7 @@ export interface AhspImportRow {
  * import (which made every import wait for, and lock, the statistics view).
  */
 export async function importAhsp(
-  deps: { sql: Sql; fleet: DemoFleet },
+  deps: { sql: Sql; fleet: DemoProducer },
   input: { sumber: string; sourceFile: string; rows: AhspImportRow[] },
 ): Promise<{ analyses: number; items: number; refresh: RefreshHandle }> {
   const counts = await deps.sql.begin(async (tx) => {

@@ -1,7 +1,5 @@
-import type { Sql } from '../../../src/core/db.js';
-import { MvfleetError } from '../../../src/core/errors.js';
-import type { DemoFleet } from '../producer.js';
-import type { RefreshHandle } from '../../../src/producers/producer.js';
+import { MvfleetError, type RefreshHandle, type Sql } from 'mvfleet';
+import type { DemoProducer } from '../producer.js';
 
 /**
  * Records an invoice payment and tells the fleet, after the commit, so the revenue views
@@ -9,7 +7,7 @@ import type { RefreshHandle } from '../../../src/producers/producer.js';
  * source document 002 deferred.
  */
 export async function payInvoice(
-  deps: { sql: Sql; fleet: DemoFleet },
+  deps: { sql: Sql; fleet: DemoProducer },
   input: { invoiceId: number; amount: string; paidOn: string },
 ): Promise<{ firmId: number; projectId: number; refresh: RefreshHandle }> {
   const [paid] = await deps.sql<{ firm_id: number; project_id: number }[]>`

@@ -2,21 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createDb, type DbHandle } from '../../../src/core/db.js';
-import { createPostgresQueueBackend, createRedisQueueBackend, type QueueBackend } from '../../../src/queue/queue-backend.js';
-import { migrate } from '../../../src/migrate/migrate.js';
-import { createDemoFleet } from '../producer.js';
-import { demoCatalog } from '../schema/catalog.js';
+import { type Command, connectionsNeeded, createDb, createPostgresQueueBackend, createRedisQueueBackend, type DbHandle, describeOutcome, migrate, parseCommandArgs, parseIntegerOption, populateViews, type QueueBackend, startFleet } from 'mvfleet';
+import { createDemoProducer } from '../producer.js';
 import { seedDemo } from '../seed/index.js';
-import { describeOutcome, populateViews } from '../../../src/workers/populate-views.js';
-import { connectionsNeeded } from '../../../src/workers/refresh-worker.js';
-import { parseCommandArgs, parseIntegerOption } from '../../../src/cli/args.js';
-import type { Command } from '../../../src/cli/command.js';
 import { startEmbeddedPostgres, type EmbeddedServer } from '../run/embedded-postgres.js';
 import { startEventTrickle } from '../run/event-trickle.js';
 import { freePort } from '../run/free-port.js';
 import { claimInstance } from '../run/instance-lock.js';
-import { startFleet } from '../../../src/cli/fleet-services.js';
 
 const DEMO_CONCURRENCY = 2;
 
@@ -40,6 +32,7 @@ export const demoCommand: Command = {
     const env = context.env();
     const requestedPort = parseIntegerOption('port', values.port, { min: 0, max: 65_535 });
     const intervalMs = parseIntegerOption('event-interval', values['event-interval'], { min: 100, max: 600_000 }) ?? 2_000;
+    const { catalog, config, migrationsFolder } = await context.config();
     const say = (line: string) => context.stdout.write(`mvfleet demo: ${line}\n`);
     const dir = path.resolve('.mvfleet');
     const instance = await claimInstance(dir);
@@ -63,12 +56,12 @@ export const demoCommand: Command = {
       cleanups.push(() => backend.close());
       await backend.ping();
 
-      await migrate({ sql: db.sql, catalog: demoCatalog, logger: context.logger });
+      await migrate({ sql: db.sql, catalog, migrationsFolder, logger: context.logger });
       const [{ tournaments }] = await db.sql<[{ tournaments: number }]>`SELECT count(*)::int AS tournaments FROM tournaments`;
       if (tournaments === 0) {
         say('loading demo data (scale small)');
         await seedDemo({ sql: db.sql, scale: 'small' });
-        await populateViews({ sql: db.sql, catalog: demoCatalog, triggerDetail: 'demo', onView: (o) => say(describeOutcome(o)) });
+        await populateViews({ sql: db.sql, catalog, triggerDetail: 'demo', onView: (o) => say(describeOutcome(o)) });
       } else {
         say(`reusing the demo data in ${dir} (${tournaments} tournaments)`);
       }
@@ -76,11 +69,11 @@ export const demoCommand: Command = {
       const token = await demoToken(dir, env.MVFLEET_DASHBOARD_TOKEN);
       const port = requestedPort ?? (await freePort(env.PORT));
       const fleet = await startFleet(
-        { env: { ...env, MVFLEET_DASHBOARD_TOKEN: token }, db, backend, catalog: demoCatalog, logger: context.logger },
-        { concurrency: DEMO_CONCURRENCY, port, host: '127.0.0.1' },
+        { sql: db.sql, backend, catalog, logger: context.logger },
+        { concurrency: DEMO_CONCURRENCY, port, host: '127.0.0.1', token, timeZone: env.MVFLEET_TZ, routes: config.dashboard?.routes },
       );
       cleanups.push(() => fleet.close());
-      const producer = createDemoFleet({ backend, sql: db.sql });
+      const producer = createDemoProducer({ backend, sql: db.sql, catalog });
       cleanups.push(() => producer.close());
       const trickle = startEventTrickle({ sql: db.sql, fleet: producer, logger: context.logger, intervalMs });
       cleanups.push(() => trickle.stop());

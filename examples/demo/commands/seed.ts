@@ -1,13 +1,7 @@
-import { isInteractive } from '../../../src/config/env.js';
-import { UsageError } from '../../../src/core/errors.js';
-import { demoCatalog } from '../schema/catalog.js';
+import { type Command, describeOutcome, parseCommandArgs, parseIntegerOption, populateViews, UsageError } from 'mvfleet';
 import { seedDemo } from '../seed/index.js';
 import { createProgressReporter } from '../seed/progress.js';
 import { SCALES } from '../seed/scales.js';
-import { describeOutcome, populateViews } from '../../../src/workers/populate-views.js';
-import { parseCommandArgs, parseIntegerOption } from '../../../src/cli/args.js';
-import type { Command } from '../../../src/cli/command.js';
-import { connectDatabase } from '../../../src/cli/services.js';
 
 export const seedCommand: Command = {
   name: 'seed',
@@ -25,8 +19,8 @@ export const seedCommand: Command = {
     }
     const seed = parseIntegerOption('seed', values.seed, { min: 0, max: 2 ** 31 - 1 });
 
-    await using db = await connectDatabase(context, 'mvfleet-seed');
-    const progress = createProgressReporter({ stream: context.stdout, interactive: isInteractive() });
+    await using db = await context.connectDatabase('mvfleet-seed');
+    const progress = createProgressReporter({ stream: context.stdout, interactive: Boolean(process.stdout.isTTY) });
     const result = await seedDemo({
       sql: db.sql,
       scale: scale as keyof typeof SCALES,
@@ -39,7 +33,7 @@ export const seedCommand: Command = {
 
     await populateViews({
       sql: db.sql,
-      catalog: demoCatalog,
+      catalog: (await context.config()).catalog,
       triggerDetail: 'seed',
       onView: (outcome) => context.stdout.write(`seed: ${describeOutcome(outcome)}\n`),
     });

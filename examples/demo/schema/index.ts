@@ -1,13 +1,11 @@
 /**
- * Everything drizzle-kit migrates: the demo domain, its materialized views and the refresh log.
+ * Everything drizzle-kit migrates: the demo domain and its views (mvfleet migrates its own tables).
  * Views are listed upstream first so a fresh migration creates them in dependency order.
  */
 export * from './domain/tournaments.js';
 export * from './domain/ahsp.js';
 export * from './domain/finance.js';
 export * from './domain/budget.js';
-export * from '../../../src/store/refresh-log.js';
-export * from '../../../src/store/keyed-state.js';
 export { tournamentAnalyticsSummary } from './views/tournament-analytics-summary.js';
 export { referensiAhspStats } from './views/referensi-ahsp-stats.js';
 export { revenueByProjectMonth } from './views/revenue-by-project-month.js';

@@ -1,4 +1,4 @@
-import type { Queryable } from '../../../src/core/db.js';
+import type { Queryable } from 'mvfleet';
 import type { DomainTable } from './domain-tables.js';
 
 /**

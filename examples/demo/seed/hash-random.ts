@@ -1,4 +1,4 @@
-import type { Queryable } from '../../../src/core/db.js';
+import type { Queryable } from 'mvfleet';
 
 /**
  * Creates the deterministic pseudo-random helpers the loaders call, on the seeding

@@ -1,5 +1,4 @@
-import type { Queryable, Sql } from '../../../src/core/db.js';
-import { MvfleetError, UsageError } from '../../../src/core/errors.js';
+import { MvfleetError, type Queryable, type Sql, UsageError } from 'mvfleet';
 import { seedAhsp } from './ahsp.js';
 import { seedBudget } from './budget.js';
 import type { RowCounts, SeedContext } from './context.js';

@@ -1,9 +1,7 @@
 import { once } from 'node:events';
-import { demoCatalog } from '../../../examples/demo/schema/catalog.js';
 import { parseCommandArgs, parseIntegerOption } from '../args.js';
 import type { Command } from '../command.js';
-import { startDashboard } from '../fleet-services.js';
-import { connectDatabase, connectQueueBackend } from '../services.js';
+import { startDashboard } from '../../fleet/start-fleet.js';
 
 export const dashboardCommand: Command = {
   name: 'dashboard',
@@ -11,12 +9,16 @@ export const dashboardCommand: Command = {
   usage: 'dashboard [--port N] [--host H]',
   async run(args, context) {
     const { values } = parseCommandArgs(args, { port: { type: 'string' }, host: { type: 'string', default: '127.0.0.1' } });
+    const { catalog, config } = await context.config();
     const env = context.env();
     const port = parseIntegerOption('port', values.port, { min: 0, max: 65_535 }) ?? env.PORT;
-    await using db = await connectDatabase(context, 'mvfleet-dashboard');
-    const backend = await connectQueueBackend(context, 'producer');
+    await using db = await context.connectDatabase('mvfleet-dashboard');
+    const backend = await context.connectQueue('producer');
     try {
-      const dashboard = await startDashboard({ env, db, backend, catalog: demoCatalog, logger: context.logger }, { port, host: values.host });
+      const dashboard = await startDashboard(
+        { sql: db.sql, backend, catalog, logger: context.logger },
+        { port, host: values.host, token: env.MVFLEET_DASHBOARD_TOKEN, timeZone: env.MVFLEET_TZ, routes: config.dashboard?.routes },
+      );
       context.stdout.write(`mvfleet dashboard: ${dashboard.url}\n`);
       if (!context.signal.aborted) await once(context.signal, 'abort');
       context.logger.info('dashboard stopping');

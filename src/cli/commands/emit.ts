@@ -1,19 +1,18 @@
 import { UsageError } from '../../core/errors.js';
-import { createFleet } from '../../producers/producer.js';
-import { demoCatalog } from '../../../examples/demo/schema/catalog.js';
+import { createProducer } from '../../producers/producer.js';
 import { parseCommandArgs } from '../args.js';
 import type { Command } from '../command.js';
-import { connectDatabase, connectQueueBackend } from '../services.js';
 
 export const emitCommand: Command = {
   name: 'emit',
   summary: 'Tell the fleet an application event happened (enqueues the views it maps to)',
   usage: 'emit <event> [--data JSON]',
   async run(args, context) {
+    const { catalog } = await context.config();
     const { values, positionals } = parseCommandArgs(args, { data: { type: 'string' } }, true);
     if (positionals.length !== 1) throw new UsageError('name exactly one event (e.g. mvfleet emit invoice.paid --data \'{"firmId":1}\')');
     const event = positionals[0]!;
-    demoCatalog.event(event);
+    catalog.event(event);
     let payload: unknown = {};
     if (values.data !== undefined) {
       try {
@@ -27,9 +26,9 @@ export const emitCommand: Command = {
     }
     // With DATABASE_URL the event records the keys it touches, so keyed views are refreshed
     // for those keys only; without it they are refreshed whole.
-    await using db = context.env().DATABASE_URL ? await connectDatabase(context, 'mvfleet-emit') : undefined;
-    const backend = await connectQueueBackend(context, 'producer');
-    const fleet = createFleet({ catalog: demoCatalog, backend, sql: db?.sql });
+    await using db = context.env().DATABASE_URL ? await context.connectDatabase('mvfleet-emit') : undefined;
+    const backend = await context.connectQueue('producer');
+    const fleet = createProducer({ catalog: catalog, backend, sql: db?.sql });
     try {
       const handle = await fleet.emit(event, payload as Record<string, unknown>);
       context.stdout.write(`emitted ${event}: refresh of ${handle.views.join(', ') || '(no views)'} enqueued\n`);

@@ -1,22 +1,19 @@
 import type { Command } from '../command.js';
 import { dashboardCommand } from './dashboard.js';
-import { demoCommand } from '../../../examples/demo/commands/demo.js';
 import { emitCommand } from './emit.js';
 import { logsCommand } from './logs.js';
 import { migrateCommand } from './migrate.js';
 import { refreshCommand } from './refresh.js';
 import { schedulerCommand } from './scheduler.js';
-import { seedCommand } from '../../../examples/demo/commands/seed.js';
 import { statsCommand } from './stats.js';
 import { statusCommand } from './status.js';
 import { upCommand } from './up.js';
 import { verifyCommand } from './verify.js';
 import { workerCommand } from './worker.js';
 
-/** Every `mvfleet` subcommand, in help order. Importing this runs nothing. */
+/** Every built-in `mvfleet` subcommand, in help order (a config may add its own). Importing this runs nothing. */
 export const commands: readonly Command[] = [
   migrateCommand,
-  seedCommand,
   workerCommand,
   schedulerCommand,
   dashboardCommand,
@@ -27,5 +24,4 @@ export const commands: readonly Command[] = [
   statsCommand,
   verifyCommand,
   upCommand,
-  demoCommand,
 ];

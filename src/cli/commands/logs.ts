@@ -1,8 +1,6 @@
 import { readRefreshLogs } from '../../dashboards/refresh-logs.js';
-import { demoCatalog } from '../../../examples/demo/schema/catalog.js';
 import { parseCommandArgs, parseIntegerOption } from '../args.js';
 import type { Command } from '../command.js';
-import { connectDatabase } from '../services.js';
 import { renderTable } from '../table.js';
 
 const countOrDash = (value: number | null) => (value === null ? '-' : String(value));
@@ -12,15 +10,16 @@ export const logsCommand: Command = {
   summary: 'List refresh attempts, newest first',
   usage: 'logs [--view V] [--limit N] [--json]',
   async run(args, context) {
+    const { catalog } = await context.config();
     const { values } = parseCommandArgs(args, {
       view: { type: 'string' },
       limit: { type: 'string' },
       json: { type: 'boolean', default: false },
     });
-    const view = values.view === undefined ? undefined : demoCatalog.get(values.view).name;
+    const view = values.view === undefined ? undefined : catalog.get(values.view).name;
     const limit = parseIntegerOption('limit', values.limit, { min: 1, max: 10_000 }) ?? 20;
-    await using db = await connectDatabase(context);
-    const entries = await readRefreshLogs(db.sql, { view, limit });
+    await using db = await context.connectDatabase();
+    const entries = await readRefreshLogs(db.sql, catalog.store, { view, limit });
     if (values.json) {
       context.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
       return 0;

@@ -1,18 +1,18 @@
-import { demoCatalog } from '../../../examples/demo/schema/catalog.js';
 import { migrate } from '../../migrate/migrate.js';
 import { parseCommandArgs } from '../args.js';
 import type { Command } from '../command.js';
-import { connectDatabase } from '../services.js';
 
 export const migrateCommand: Command = {
   name: 'migrate',
-  summary: 'Apply drizzle-kit migrations and guarantee every catalog view and index exists',
+  summary: "Create or upgrade mvfleet's schema, apply the app's migrations (if configured), guarantee views and indexes",
   usage: 'migrate',
   async run(args, context) {
     parseCommandArgs(args, {});
-    await using db = await connectDatabase(context);
-    const result = await migrate({ sql: db.sql, catalog: demoCatalog, logger: context.logger });
+    const { catalog, migrationsFolder } = await context.config();
+    await using db = await context.connectDatabase();
+    const result = await migrate({ sql: db.sql, catalog, migrationsFolder, logger: context.logger });
     const changes = [
+      result.engineApplied.length > 0 && `mvfleet schema ${catalog.store.schema}: applied ${result.engineApplied.join(', ')}`,
       result.applied.length > 0 && `applied ${result.applied.join(', ')}`,
       result.droppedDependants.length > 0 && `dropped dependent views ${result.droppedDependants.join(', ')}`,
       result.createdViews.length > 0 && `created views ${result.createdViews.join(', ')}`,

@@ -1,17 +1,16 @@
 import { UsageError } from '../../core/errors.js';
-import { demoCatalog } from '../../../examples/demo/schema/catalog.js';
 import { createRefreshQueue, enqueueRefresh } from '../../queue/refresh-queue.js';
 import { databaseNow, waitForRefresh } from '../../producers/wait-for-refresh.js';
 import { refreshStatement } from '../../workers/refresh-sql.js';
 import { parseCommandArgs, parseIntegerOption } from '../args.js';
 import type { Command } from '../command.js';
-import { connectDatabase, connectQueueBackend } from '../services.js';
 
 export const refreshCommand: Command = {
   name: 'refresh',
   summary: 'Enqueue refreshes of views (and the views built on them)',
   usage: 'refresh <view...> | --all [--no-concurrent] [--dry-run] [--wait [--timeout S]] [--reason TEXT]',
   async run(args, context) {
+    const { catalog } = await context.config();
     const { values, positionals } = parseCommandArgs(args,
       {
         all: { type: 'boolean', default: false },
@@ -31,12 +30,12 @@ export const refreshCommand: Command = {
     if (values.timeout !== undefined && !values.wait) throw new UsageError('--timeout only applies with --wait');
     const timeoutSeconds = parseIntegerOption('timeout', values.timeout, { min: 1, max: 86_400 }) ?? 600;
     // Validate every name before enqueueing anything.
-    const views = values.all ? demoCatalog.views.map((view) => view.name) : positionals.map((name) => demoCatalog.get(name).name);
+    const views = values.all ? catalog.views.map((view) => view.name) : positionals.map((name) => catalog.get(name).name);
     const mode = values['no-concurrent'] ? 'plain' : 'auto';
 
     if (values['dry-run']) {
       for (const name of views) {
-        if (demoCatalog.get(name).storage === 'table') {
+        if (catalog.get(name).storage === 'table') {
           const how = mode === 'plain' ? 'replace every row' : 'rebuild, applying only the rows that differ';
           context.stdout.write(`-- table ${name}: ${how} (readers are not blocked)\n`);
         } else {
@@ -44,20 +43,20 @@ export const refreshCommand: Command = {
           const note = mode === 'plain' ? '' : '  -- plain instead when unpopulated or without a unique index';
           context.stdout.write(`${sqlText};${note}\n`);
         }
-        const cascade = demoCatalog.downstreamOf(name).map((view) => view.name);
+        const cascade = catalog.downstreamOf(name).map((view) => view.name);
         if (cascade.length > 0) context.stdout.write(`  then: ${cascade.join(' -> ')}\n`);
       }
       context.stdout.write('dry run: nothing enqueued\n');
       return 0;
     }
 
-    await using db = await connectDatabase(context);
-    const backend = await connectQueueBackend(context, 'producer');
+    await using db = await context.connectDatabase();
+    const backend = await context.connectQueue('producer');
     const queue = createRefreshQueue(backend);
     try {
       const requestedAt = await databaseNow(db.sql);
       for (const view of views) {
-        const { jobId } = await enqueueRefresh(queue, demoCatalog, {
+        const { jobId } = await enqueueRefresh(queue, catalog, {
           view,
           reason: 'manual',
           triggerDetail: values.reason ?? 'cli',
@@ -69,7 +68,7 @@ export const refreshCommand: Command = {
       if (!values.wait) return 0;
       let failed = 0;
       for (const view of views) {
-        const result = await waitForRefresh(db.sql, {
+        const result = await waitForRefresh(db.sql, catalog.store, {
           view,
           requestedAt,
           timeoutMs: timeoutSeconds * 1000,

@@ -1,9 +1,7 @@
 import { once } from 'node:events';
-import { demoCatalog } from '../../../examples/demo/schema/catalog.js';
 import { parseCommandArgs } from '../args.js';
 import type { Command } from '../command.js';
-import { startScheduler } from '../fleet-services.js';
-import { connectQueueBackend } from '../services.js';
+import { startScheduler } from '../../fleet/start-fleet.js';
 
 export const schedulerCommand: Command = {
   name: 'scheduler',
@@ -11,10 +9,11 @@ export const schedulerCommand: Command = {
   usage: 'scheduler',
   async run(args, context) {
     parseCommandArgs(args, {});
+    const { catalog } = await context.config();
     const env = context.env();
-    const backend = await connectQueueBackend(context, 'worker');
+    const backend = await context.connectQueue('worker');
     try {
-      const scheduler = await startScheduler({ env, backend, catalog: demoCatalog, logger: context.logger });
+      const scheduler = await startScheduler({ backend, catalog, logger: context.logger }, { timeZone: env.MVFLEET_TZ });
       if (!context.signal.aborted) await once(context.signal, 'abort');
       await scheduler.close();
     } finally {

@@ -1,8 +1,6 @@
 import { readRefreshStats } from '../../dashboards/refresh-stats.js';
-import { demoCatalog } from '../../../examples/demo/schema/catalog.js';
 import { parseCommandArgs, parseIntegerOption } from '../args.js';
 import type { Command } from '../command.js';
-import { connectDatabase } from '../services.js';
 import { renderTable } from '../table.js';
 
 export const statsCommand: Command = {
@@ -10,14 +8,15 @@ export const statsCommand: Command = {
   summary: 'Success rate, average and p95 duration, failures per view',
   usage: 'stats [--days N] [--json]',
   async run(args, context) {
+    const { catalog } = await context.config();
     const { values } = parseCommandArgs(args, {
       days: { type: 'string' },
       json: { type: 'boolean', default: false },
     });
     // Same bounds as GET /api/stats; the refresh log keeps 90 days by default anyway.
     const days = parseIntegerOption('days', values.days, { min: 1, max: 365 }) ?? 7;
-    await using db = await connectDatabase(context);
-    const stats = await readRefreshStats(db.sql, demoCatalog, days);
+    await using db = await context.connectDatabase();
+    const stats = await readRefreshStats(db.sql, catalog, days);
     if (values.json) {
       context.stdout.write(`${JSON.stringify(stats, null, 2)}\n`);
       return 0;

@@ -1,11 +1,9 @@
-import { demoCatalog } from '../../../examples/demo/schema/catalog.js';
 import { readViewStatuses, type ViewStatus } from '../../dashboards/view-status.js';
 import { parseCommandArgs } from '../args.js';
 import type { Command, CommandContext } from '../command.js';
 import { oneLine } from '../../core/errors.js';
 import { createRefreshQueue } from '../../queue/refresh-queue.js';
 import { nextScheduledRuns } from '../../workers/scheduler.js';
-import { connectDatabase, connectQueueBackend } from '../services.js';
 import { formatAge, formatBytes, formatStrategy } from '../../dashboards/format.js';
 import { renderTable } from '../table.js';
 
@@ -15,7 +13,7 @@ import { renderTable } from '../table.js';
  */
 async function readNextRuns(context: CommandContext): Promise<Map<string, Date>> {
   try {
-    const backend = await connectQueueBackend(context, 'producer');
+    const backend = await context.connectQueue('producer');
     const queue = createRefreshQueue(backend);
     try {
       return await nextScheduledRuns(queue);
@@ -41,10 +39,11 @@ export const statusCommand: Command = {
   summary: 'Show each view: populated, rows, size, last refresh and age, last status, strategy, alerts',
   usage: 'status [--json]',
   async run(args, context) {
+    const { catalog } = await context.config();
     const { values } = parseCommandArgs(args, { json: { type: 'boolean', default: false } });
-    await using db = await connectDatabase(context);
+    await using db = await context.connectDatabase();
     const nextRuns = await readNextRuns(context);
-    const statuses = await readViewStatuses(db.sql, demoCatalog, { nextRuns });
+    const statuses = await readViewStatuses(db.sql, catalog, { nextRuns });
     if (values.json) {
       context.stdout.write(`${JSON.stringify(statuses, null, 2)}\n`);
       return 0;

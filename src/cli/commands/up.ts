@@ -2,12 +2,10 @@ import { once } from 'node:events';
 import { migrate } from '../../migrate/migrate.js';
 import { createRefreshQueue, enqueueRefresh } from '../../queue/refresh-queue.js';
 import { readViewStatuses } from '../../dashboards/view-status.js';
-import { demoCatalog } from '../../../examples/demo/schema/catalog.js';
 import { connectionsNeeded } from '../../workers/refresh-worker.js';
 import { parseCommandArgs, parseIntegerOption } from '../args.js';
 import type { Command } from '../command.js';
-import { startFleet } from '../fleet-services.js';
-import { connectDatabase, connectQueueBackend } from '../services.js';
+import { startFleet } from '../../fleet/start-fleet.js';
 
 export const upCommand: Command = {
   name: 'up',
@@ -20,23 +18,34 @@ export const upCommand: Command = {
       concurrency: { type: 'string' },
     });
     const env = context.env();
+    const { catalog, config, migrationsFolder } = await context.config();
     const port = parseIntegerOption('port', values.port, { min: 0, max: 65_535 }) ?? env.PORT;
-    const concurrency = parseIntegerOption('concurrency', values.concurrency, { min: 1, max: 64 }) ?? 2;
+    const concurrency = parseIntegerOption('concurrency', values.concurrency, { min: 1, max: 64 }) ?? config.worker?.concurrency ?? 2;
     // The worker's connections plus a few for the dashboard, the scheduler and reads.
-    await using db = await connectDatabase(context, 'mvfleet-up', { max: connectionsNeeded(concurrency) + 6 });
-    const backend = await connectQueueBackend(context, 'worker');
+    await using db = await context.connectDatabase('mvfleet-up', { max: connectionsNeeded(concurrency) + 6 });
+    const backend = await context.connectQueue('worker');
     try {
-      const migrated = await migrate({ sql: db.sql, catalog: demoCatalog, logger: context.logger });
+      const migrated = await migrate({ sql: db.sql, catalog, migrationsFolder, logger: context.logger });
       context.logger.info({ applied: migrated.applied, createdViews: migrated.createdViews }, 'migrated');
-      const fleet = await startFleet({ env, db, backend, catalog: demoCatalog, logger: context.logger }, { concurrency, port, host: values.host });
+      const fleet = await startFleet(
+        { sql: db.sql, backend, catalog, logger: context.logger },
+        {
+          concurrency,
+          port,
+          host: values.host,
+          token: env.MVFLEET_DASHBOARD_TOKEN,
+          timeZone: env.MVFLEET_TZ,
+          routes: config.dashboard?.routes,
+        },
+      );
       try {
         // Views migrate created are empty until their first refresh: ask for it now, not at the next schedule.
         const queue = createRefreshQueue(backend);
         try {
           const requestedAt = new Date().toISOString();
-          for (const status of await readViewStatuses(db.sql, demoCatalog)) {
+          for (const status of await readViewStatuses(db.sql, catalog)) {
             if (!status.populated) {
-              await enqueueRefresh(queue, demoCatalog, { view: status.view, reason: 'manual', triggerDetail: 'up: not populated', requestedAt });
+              await enqueueRefresh(queue, catalog, { view: status.view, reason: 'manual', triggerDetail: 'up: not populated', requestedAt });
             }
           }
         } finally {

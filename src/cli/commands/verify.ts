@@ -1,9 +1,7 @@
 import { UsageError } from '../../core/errors.js';
-import { demoCatalog } from '../../../examples/demo/schema/catalog.js';
 import { NotPopulatedError, verifyView, type VerifyResult } from '../../workers/verify-view.js';
 import { parseCommandArgs } from '../args.js';
 import type { Command } from '../command.js';
-import { connectDatabase } from '../services.js';
 
 function describe(result: VerifyResult): string {
   const rows = `${result.rows.toLocaleString('en-US')} rows`;
@@ -19,19 +17,20 @@ export const verifyCommand: Command = {
   summary: 'Compare views with their definitions; exit 1 on differences no pending refresh explains (or an unbuilt view)',
   usage: 'verify <view...> | --all [--json]',
   async run(args, context) {
+    const { catalog } = await context.config();
     const { values, positionals } = parseCommandArgs(
       args,
       { all: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
       true,
     );
     if (values.all === positionals.length > 0) throw new UsageError('name one or more views, or pass --all');
-    const views = values.all ? [...demoCatalog.views] : positionals.map((name) => demoCatalog.get(name));
-    await using db = await connectDatabase(context, 'mvfleet-verify');
+    const views = values.all ? [...catalog.views] : positionals.map((name) => catalog.get(name));
+    await using db = await context.connectDatabase('mvfleet-verify');
     const results: VerifyResult[] = [];
     const unpopulated: string[] = [];
     for (const view of views) {
       try {
-        results.push(await verifyView(db.sql, view));
+        results.push(await verifyView(db.sql, catalog.store, view));
       } catch (error) {
         // One view without a build must not hide the others' results.
         if (!(error instanceof NotPopulatedError)) throw error;

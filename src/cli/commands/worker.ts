@@ -1,10 +1,8 @@
 import { once } from 'node:events';
-import { demoCatalog } from '../../../examples/demo/schema/catalog.js';
 import { connectionsNeeded } from '../../workers/refresh-worker.js';
 import { parseCommandArgs, parseIntegerOption } from '../args.js';
 import type { Command } from '../command.js';
-import { startWorker } from '../fleet-services.js';
-import { connectDatabase, connectQueueBackend } from '../services.js';
+import { startWorker } from '../../fleet/start-fleet.js';
 
 export const workerCommand: Command = {
   name: 'worker',
@@ -12,11 +10,12 @@ export const workerCommand: Command = {
   usage: 'worker [--concurrency N]',
   async run(args, context) {
     const { values } = parseCommandArgs(args, { concurrency: { type: 'string' } });
-    const concurrency = parseIntegerOption('concurrency', values.concurrency, { min: 1, max: 64 }) ?? 2;
-    await using db = await connectDatabase(context, 'mvfleet-worker', { max: connectionsNeeded(concurrency) + 1 });
-    const backend = await connectQueueBackend(context, 'worker');
+    const { catalog, config } = await context.config();
+    const concurrency = parseIntegerOption('concurrency', values.concurrency, { min: 1, max: 64 }) ?? config.worker?.concurrency ?? 2;
+    await using db = await context.connectDatabase('mvfleet-worker', { max: connectionsNeeded(concurrency) + 1 });
+    const backend = await context.connectQueue('worker');
     try {
-      const worker = await startWorker({ db, backend, catalog: demoCatalog, logger: context.logger }, { concurrency });
+      const worker = await startWorker({ sql: db.sql, backend, catalog, logger: context.logger }, { concurrency });
       if (!context.signal.aborted) await once(context.signal, 'abort');
       context.logger.info('worker stopping: finishing running refreshes');
       await worker.close();

@@ -42,8 +42,8 @@ export function pageRoutes(deps: PageRoutesDeps): Hono {
     const [statuses, stats, trends, recentRuns, queueState] = await Promise.all([
       deps.nextRuns().then((nextRuns) => readViewStatuses(sql, catalog, { nextRuns })),
       readRefreshStats(sql, catalog, STATS_DAYS),
-      readRecentDurations(sql, views, deps.trendPoints),
-      readRefreshLogs(sql, { limit: 12 }),
+      readRecentDurations(sql, catalog.store, views, deps.trendPoints),
+      readRefreshLogs(sql, catalog.store, { limit: 12 }),
       // A Redis outage must not take the freshness page down with it: show the queue as unreachable.
       withTimeout(queue.getJobCounts(), deps.timeoutMs, 'queue job counts').then(
         (counts): FreshnessPageModel['queue'] => ({ name: queue.name, counts }),

@@ -22,7 +22,7 @@ export function viewRoutes({ sql, catalog, nextRuns }: ViewRoutesDeps): Hono {
   app.get('/views/:view/logs', async (c) => {
     const view = viewParam(catalog, c.req.param('view'));
     const limit = integerQuery(c, 'limit', { min: 1, max: 1_000, fallback: 50 });
-    return c.json(await readRefreshLogs(sql, { view: view.name, limit }));
+    return c.json(await readRefreshLogs(sql, catalog.store, { view: view.name, limit }));
   });
 
   app.get('/stats', async (c) => {

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { date, integer, numeric, pgTable, text } from 'drizzle-orm/pg-core';
-import type { KeyScope } from '../../../../src/catalog/key-scope.js';
+import type { KeyScope } from 'mvfleet';
 
 /**
  * Revenue, cost and margin per project and month (source document 002).

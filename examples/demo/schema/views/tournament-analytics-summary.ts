@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { integer, numeric, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
-import type { KeyScope } from '../../../../src/catalog/key-scope.js';
+import type { KeyScope } from 'mvfleet';
 
 /**
  * Per-tournament analytics (source document 000). Each child table is aggregated per

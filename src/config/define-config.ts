@@ -1,0 +1,64 @@
+import type { Hono } from 'hono';
+import type { EventDefinition, ViewDefinition } from '../catalog/catalog.js';
+import type { Logger } from '../core/logger.js';
+import type { Command } from '../cli/command.js';
+import type { Reader } from '../reads/reader.js';
+
+/** What an app's extra dashboard routes receive. */
+export interface DashboardRouteContext {
+  /** A reader on the dashboard's connection, counted in its `/metrics`. */
+  reader: Reader;
+  logger: Logger;
+}
+
+/**
+ * The contents of `mvfleet.config.ts`: what belongs in code. Secrets and addresses
+ * (`DATABASE_URL`, `REDIS_URL`, the dashboard token…) stay in the environment.
+ */
+export interface MvfleetConfig {
+  /** The views mvfleet keeps fresh: Drizzle materialized views, or tables for keyed views. */
+  views: readonly ViewDefinition[];
+  /**
+   * Application events by name, each with the zod schema of its payload.
+   * @defaultValue {}
+   */
+  events?: Readonly<Record<string, EventDefinition>>;
+  /**
+   * Schema that holds mvfleet's own tables (refresh log, dirty keys, table state, journal).
+   * @defaultValue 'mvfleet'
+   */
+  schema?: string;
+  /**
+   * The app's drizzle-kit migrations folder (relative to this file), applied by
+   * `mvfleet migrate` after mvfleet's own. Unset: mvfleet applies none of the app's
+   * migrations and only guarantees the catalog's views and indexes.
+   * @defaultValue undefined
+   */
+  migrations?: string;
+  worker?: {
+    /**
+     * Refreshes one `mvfleet worker` process runs at once (`--concurrency` overrides).
+     * @defaultValue 2
+     */
+    concurrency?: number;
+  };
+  dashboard?: {
+    /**
+     * Adds the app's own routes to the dashboard (e.g. read endpoints that serve views
+     * through the reader). Write routes must check a token themselves.
+     * @defaultValue none
+     */
+    routes?: (app: Hono, context: DashboardRouteContext) => void;
+  };
+  /**
+   * Extra CLI commands, listed by `mvfleet help` (the repository's example adds `seed` and
+   * `demo`). A name already taken by a built-in command is an error.
+   * @defaultValue []
+   */
+  commands?: readonly Command[];
+}
+
+/** Types a config file's default export; returns it unchanged (validation happens on load). */
+export function defineConfig(config: MvfleetConfig): MvfleetConfig {
+  return config;
+}
