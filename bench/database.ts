@@ -2,6 +2,7 @@ import type { Catalog } from '../src/catalog/catalog.js';
 import { createDb, type Sql } from '../src/core/db.js';
 import { MvfleetError, oneLine } from '../src/core/errors.js';
 import { quoteIdent } from '../src/core/identifiers.js';
+import { quoteQualified } from '../src/store/engine-schema.js';
 import { migrate } from '../src/migrate/migrate.js';
 import demoConfig from '../examples/demo/mvfleet.config.js';
 import { freshnessStatement } from '../src/reads/read-sql.js';
@@ -133,6 +134,10 @@ function parseMarker(comment: string | null): SeedMarker | null {
  * machine's does not): every drained key leaves a dead row the next drain would step over.
  */
 export async function vacuumChurned(sql: Sql, catalog: Catalog): Promise<void> {
-  const tables = ['mvfleet.mv_dirty_keys', 'mvfleet.mv_refresh_log', ...catalog.views.filter((view) => view.storage === 'table').map((view) => view.name)];
-  await sql.unsafe(`VACUUM (ANALYZE) ${tables.map(quoteIdent).join(', ')}`);
+  const tables = [
+    quoteQualified(catalog.store.dirtyKeys),
+    quoteQualified(catalog.store.refreshLog),
+    ...catalog.views.filter((view) => view.storage === 'table').map((view) => quoteIdent(view.name)),
+  ];
+  await sql.unsafe(`VACUUM (ANALYZE) ${tables.join(', ')}`);
 }

@@ -184,8 +184,8 @@ describe('dashboard: strategy, keys refreshed, pending keys and drift of keyed v
       );
     });
 
-    it('mvfleet_pending_keys counts distinct keys waiting in mvfleet.mv_dirty_keys per keyed view', () => {
-      expect(family('mvfleet_pending_keys')).toMatchObject({ type: 'GAUGE', help: expect.stringMatching(/mvfleet.mv_dirty_keys/) });
+    it('mvfleet_pending_keys counts distinct keys waiting in mv_dirty_keys per keyed view', () => {
+      expect(family('mvfleet_pending_keys')).toMatchObject({ type: 'GAUGE', help: expect.stringMatching(/mv_dirty_keys/) });
       expect(byLabels('mvfleet_pending_keys', (labels) => labels.view!)).toEqual(new Map([[TOURNAMENTS, 1], [REVENUE, 0]]));
     });
   });

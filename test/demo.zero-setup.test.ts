@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -22,6 +23,9 @@ function processesMentioning(text: string): string[] {
  * embedded PostgreSQL under `.mvfleet/` in its working directory and uses it for the
  * queue too.
  */
+/** The repository's config (the example's): the demo runs in a folder of its own. */
+const ROOT_CONFIG = fileURLToPath(new URL('../mvfleet.config.ts', import.meta.url));
+
 describe('mvfleet demo', () => {
   const processes = useChildProcesses();
   let workdir = '';
@@ -34,7 +38,7 @@ describe('mvfleet demo', () => {
     await chmod(workdir, 0o755);
     const port = await freePort();
     const start = () =>
-      processes.cli(['demo', '--port', String(port), '--event-interval', '300'], { LOG_LEVEL: 'warn' }, { cwd: workdir, group: true });
+      processes.cli(['demo', '--config', ROOT_CONFIG, '--port', String(port), '--event-interval', '300'], { LOG_LEVEL: 'warn' }, { cwd: workdir, group: true });
     // Ctrl-C in a terminal signals the whole foreground process group, not just the demo.
     const ctrlC = (pid: number) => process.kill(-pid, 'SIGINT');
 
@@ -57,7 +61,7 @@ describe('mvfleet demo', () => {
       return logs.some((row) => row.reason === 'event' && row.status === 'success');
     }, { timeoutMs: 30_000, intervalMs: 200 });
 
-    const second = await runCli(['demo', '--port', String(await freePort())], {}, { cwd: workdir });
+    const second = await runCli(['demo', '--config', ROOT_CONFIG, '--port', String(await freePort())], {}, { cwd: workdir });
     expect(second.code).not.toBe(0);
     expect(second.stderr).toMatch(/a demo is already running from .*\.mvfleet \(pid \d+\)/);
 
@@ -80,7 +84,7 @@ describe('mvfleet demo', () => {
   it('a DATABASE_URL on a closed port fails with one line naming host and port, within 10 s', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'mvfleet-demo-bad-'));
     const startedAt = Date.now();
-    const result = await runCli(['demo'], { DATABASE_URL: 'postgres://postgres@127.0.0.1:9/app' }, { cwd: dir });
+    const result = await runCli(['demo'], { DATABASE_URL: 'postgres://postgres@127.0.0.1:9/app', MVFLEET_CONFIG: ROOT_CONFIG }, { cwd: dir });
     expect(Date.now() - startedAt).toBeLessThan(10_000);
     expect(result.code).toBe(3);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);

@@ -146,7 +146,7 @@ describe('keyed views refuse events without their keys', () => {
     [{ keyed: undefined }, /a table-stored view must be keyed/],
   ])('catalog refuses the tournament view with %j', (override, message) => {
     const build = () => demoCatalogWith({ [TOURNAMENTS]: override as Partial<ViewDefinition> });
-    expect(build).toThrow(/^catalog view tournament_analytics_summary: /);
+    expect(build).toThrow(/^invalid catalog:\n {2}- catalog view tournament_analytics_summary: /);
     expect(build).toThrow(message);
   });
 

@@ -114,7 +114,10 @@ export function createProducer(options: ProducerOptions): Producer {
     }
     const views = catalog.viewsForEvent(event);
     // Every key is read (and refused) before anything is written or enqueued.
-    const keys = views.map((view) => eventKey(view, event, parsed.data));
+    // Keys are read from the payload as its schema parsed it (coercions and defaults applied);
+    // fields the schema does not declare (a zod object strips them) are read as given.
+    const values = { ...payload, ...parsed.data };
+    const keys = views.map((view) => eventKey(view, event, values));
     const dirty: DirtyKey[] = options.sql
       ? views.flatMap((view, i) => (keys[i] ? [{ view: view.name, key: keys[i] }] : []))
       : [];

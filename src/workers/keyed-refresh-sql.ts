@@ -2,7 +2,7 @@ import type { CatalogView } from '../catalog/catalog.js';
 import type { Queryable } from '../core/db.js';
 import { keyColumnsOf, type KeyTuple } from '../catalog/event-keys.js';
 import { quoteIdent } from '../core/identifiers.js';
-import type { EngineStore } from '../store/engine-schema.js';
+import { quoteQualified, type EngineStore } from '../store/engine-schema.js';
 
 /**
  * The SQL of keyed views: recomputing a set of keys in a table-stored view, and rebuilding
@@ -91,7 +91,7 @@ export async function rebuildTable(
   const unannounced = (alias: string) =>
     `LEFT JOIN ${keyRelation(view)} AS a ON ${scope.map((column) => `a.${column} = ${alias}.${column}`).join(' AND ')}
      WHERE a.${scope[0]} IS NULL
-       AND NOT EXISTS (SELECT 1 FROM ${tx(store.dirtyKeys)} AS r
+       AND NOT EXISTS (SELECT 1 FROM ${quoteQualified(store.dirtyKeys)} AS r
                        WHERE r.view_name = ${viewParam}::text
                          AND r.key = jsonb_build_array(${scope.map((column) => `${alias}.${column}`).join(', ')}))`;
   const params = [...keyColumnsOf(view, announced), view.name];
