@@ -23,9 +23,13 @@ describe('mvfleet migrate on an empty database', () => {
     expect(tables.map((t) => t.tablename)).toEqual(
       expect.arrayContaining(['tournaments', 'registrations', 'matches', 'prize_transactions', 'ahsp_referensi',
         'rincian_referensi', 'firms', 'projects', 'invoices', 'time_entries', 'expenses', 'budget_versions',
-        'classes', 'enrollments', 'teacher_allocations', 'budget_lines', 'mvfleet.mv_refresh_log', 'mvfleet.mv_dirty_keys',
-        'mvfleet.mv_table_state', ...byStorage('table')]),
+        'classes', 'enrollments', 'teacher_allocations', 'budget_lines', ...byStorage('table')]),
     );
+    // mvfleet's own tables live in its schema, never in the app's.
+    expect(tables.map((t) => t.tablename)).not.toContain('mv_refresh_log');
+    const engine = await db.sql<{ tablename: string }[]>`
+      SELECT tablename FROM pg_tables WHERE schemaname = 'mvfleet' ORDER BY tablename`;
+    expect(engine.map((t) => t.tablename)).toEqual(['mv_dirty_keys', 'mv_refresh_log', 'mv_table_state', 'schema_migrations']);
 
     const views = await db.sql<{ matviewname: string; ispopulated: boolean }[]>`
       SELECT matviewname, ispopulated FROM pg_matviews WHERE schemaname = 'public' ORDER BY matviewname`;

@@ -64,28 +64,32 @@ describe('migrating a redefined materialized view', () => {
     expect(setup.createdViews).toEqual([DEPENDANT]);
 
     await mkdir(scratch, { recursive: true });
-    for (const entry of ['schema', 'core', 'drizzle', 'drizzle.config.ts']) {
-      await cp(path.join(root, entry), path.join(scratch, entry), { recursive: true });
+    // The example's schema, migrations and drizzle-kit config, at the same place relative to the scratch root.
+    const example = path.join('examples', 'demo');
+    for (const entry of ['schema', 'drizzle', 'drizzle.config.ts']) {
+      await cp(path.join(root, example, entry), path.join(scratch, example, entry), { recursive: true });
     }
-    const viewFile = path.join(scratch, 'schema', 'views', 'utilization-by-project-month.ts');
+    const viewFile = path.join(scratch, example, 'schema', 'views', 'utilization-by-project-month.ts');
     const original = await readFile(viewFile, 'utf8');
     const changed = original.replace("WHERE status = 'approved'\n", "WHERE status = 'approved' AND hours > 0\n");
     expect(changed).not.toBe(original);
     await writeFile(viewFile, changed);
 
-    await run('npx', ['drizzle-kit', 'generate', '--name', 'redefine_utilization'], { cwd: scratch });
-    const journal = JSON.parse(await readFile(path.join(scratch, 'drizzle', 'meta', '_journal.json'), 'utf8'));
+    await run('npx', ['drizzle-kit', 'generate', '--config', path.join(example, 'drizzle.config.ts'), '--name', 'redefine_utilization'], {
+      cwd: scratch,
+    });
+    const journal = JSON.parse(await readFile(path.join(scratch, example, 'drizzle', 'meta', '_journal.json'), 'utf8'));
     const tag: string = journal.entries.at(-1).tag;
-    const generated = await readFile(path.join(scratch, 'drizzle', `${tag}.sql`), 'utf8');
+    const generated = await readFile(path.join(scratch, example, 'drizzle', `${tag}.sql`), 'utf8');
     // The premise: drizzle-kit really drops the view (and knows nothing of its indexes or dependants).
     expect(generated).toContain(`DROP MATERIALIZED VIEW "public"."${REDEFINED}"`);
     expect(generated).not.toContain(DEPENDANT);
 
-    const scratchSchema = (await import(pathToFileURL(path.join(scratch, 'schema', 'catalog.ts')).href)) as {
+    const scratchSchema = (await import(pathToFileURL(path.join(scratch, example, 'schema', 'catalog.ts')).href)) as {
       demoViewDefinitions: readonly ViewDefinition[];
     };
     const after = createCatalog({ events: demoEvents, views: [...scratchSchema.demoViewDefinitions, utilizationByFirmMonth] });
-    const migrationsFolder = path.join(scratch, 'drizzle');
+    const migrationsFolder = path.join(scratch, example, 'drizzle');
     const result = await migrate({ sql: db.sql, catalog: after, migrationsFolder });
     expect(result.applied).toEqual([tag]);
     expect(result.droppedDependants).toEqual([DEPENDANT]);
@@ -99,7 +103,7 @@ describe('migrating a redefined materialized view', () => {
 
     const snapshot = await relationSnapshot(db.sql);
     const again = await migrate({ sql: db.sql, catalog: after, migrationsFolder });
-    expect(again).toEqual({ applied: [], droppedDependants: [], createdViews: [], createdIndexes: [], replacedIndexes: [] });
+    expect(again).toEqual({ engineApplied: [], applied: [], droppedDependants: [], createdViews: [], createdIndexes: [], replacedIndexes: [] });
     expect(await relationSnapshot(db.sql)).toEqual(snapshot);
   });
 });

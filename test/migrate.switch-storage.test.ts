@@ -65,12 +65,6 @@ describe('switching keyed views from MV to table storage is a migration', () => 
     const oldCatalog = catalogWithKeyedMvs();
     await migrate({ sql: db.sql, catalog: oldCatalog, migrationsFolder: before });
     expect(await relkind(db, 'tournament_analytics_summary')).toBe('m');
-    // 0000/0001 predate the keyed-view tables and log columns the engine uses; they are added
-    // here for the keyed MVs and dropped again before 0002, which creates them.
-    await db.sql`CREATE TABLE mvfleet.mv_dirty_keys (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, view_name text NOT NULL,
-                   key jsonb NOT NULL, event text, recorded_at timestamptz NOT NULL DEFAULT now())`;
-    await db.sql`CREATE TABLE mvfleet.mv_table_state (view_name text PRIMARY KEY, relid bigint NOT NULL, definition_md5 text NOT NULL, populated_at timestamptz NOT NULL)`;
-    await db.sql`ALTER TABLE mvfleet.mv_refresh_log ADD COLUMN strategy text, ADD COLUMN keys_refreshed integer, ADD COLUMN rows_corrected bigint`;
     await seedDemo({ sql: db.sql, scale: 'small' });
 
     const oldExecutor = createRefreshExecutor({ sql: db.sql, catalog: oldCatalog });
@@ -80,11 +74,9 @@ describe('switching keyed views from MV to table storage is a migration', () => 
     expect(keyedMv).toMatchObject({ status: 'success', strategy: 'full', mode: 'concurrent', keysRefreshed: 1 });
     const [left] = await db.sql`SELECT count(*)::int AS n FROM mvfleet.mv_dirty_keys`;
     expect(left!.n).toBe(0);
-    await db.sql`DROP TABLE mvfleet.mv_dirty_keys, mvfleet.mv_table_state`;
-    await db.sql`ALTER TABLE mvfleet.mv_refresh_log DROP COLUMN strategy, DROP COLUMN keys_refreshed, DROP COLUMN rows_corrected`;
 
     const result = await migrate({ sql: db.sql, catalog: demoCatalog, migrationsFolder: demoMigrationsFolder });
-    expect(result.applied).toEqual(['0002_keyed_views', '0003_dirty_keys_autovacuum']);
+    expect(result.applied).toEqual(['0002_keyed_views', '0003_dirty_keys_autovacuum', '0004_engine_tables_leave_public']);
     const [queueTable] = await db.sql<[{ options: string[] }]>`SELECT reloptions AS options FROM pg_class WHERE oid = 'mvfleet.mv_dirty_keys'::regclass`;
     expect(queueTable.options).toEqual(expect.arrayContaining(['autovacuum_vacuum_threshold=5000', 'autovacuum_vacuum_scale_factor=0']));
     // The quarterly roll-up reads the revenue view: dropped with the MV, recreated on the table.
