@@ -125,7 +125,12 @@ export async function loadConfig(options: { explicit?: string | undefined; cwd?:
   try {
     module = (await importConfigModule(file)) as { default?: unknown };
   } catch (error) {
-    throw new ConfigError(`cannot load config ${file}: ${oneLine(error)}`, { cause: error });
+    // A .ts file in a package without "type": "module" is compiled as CommonJS, which cannot
+    // import mvfleet (an ES module) while the CLI that loads it is running.
+    const hint = /\.ts$/.test(file) && /require\(\)/.test(String((error as Error).message))
+      ? ' (name it mvfleet.config.mts, or set "type": "module" in package.json)'
+      : '';
+    throw new ConfigError(`cannot load config ${file}: ${oneLine(error)}${hint}`, { cause: error });
   }
   if (module.default === undefined) {
     throw new ConfigError(`config ${file} has no default export (export default defineConfig({ … }))`);
