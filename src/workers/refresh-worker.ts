@@ -6,11 +6,12 @@ import { oneLine } from '../core/errors.js';
 import { TimeoutError, withTimeout } from '../core/with-timeout.js';
 import type { QueueBackend } from '../queue/queue-backend.js';
 import { silentLogger, type Logger } from '../core/logger.js';
-import { JOB_NAMES, REFRESH_QUEUE, parseRefreshJob } from '../queue/job-contract.js';
+import { JOB_NAMES, REFRESH_QUEUE, parseRefreshJob, tickJobSchema } from '../queue/job-contract.js';
 import { createRefreshQueue, enqueueRefresh } from '../queue/refresh-queue.js';
 import { directDependants } from './cascade.js';
 import { handleScheduleTick } from './schedule-tick.js';
 import { PermanentRefreshError, RefreshFailedError } from './refresh-errors.js';
+import { createUnknownViewHandback } from './unknown-view-handback.js';
 import { viewsWithWaitingKeys } from '../store/dirty-keys.js';
 import { closeOrphans, pruneLog } from './refresh-log-store.js';
 import { createRefreshExecutor, type RefreshExecutor, type RefreshOutcome } from './refresh-executor.js';
@@ -41,6 +42,13 @@ export interface RefreshWorkerOptions {
    * @defaultValue 1_000
    */
   busyRetryDelayMs?: number;
+  /**
+   * Delay before a job for a view this worker's catalog does not know is offered again (a
+   * rolling deploy: a newer producer knows the view). The job goes back to the queue for a
+   * worker that knows the view; it is not failed and the attempt is not counted.
+   * @defaultValue 30_000
+   */
+  unknownViewRetryDelayMs?: number;
   /**
    * Source of randomness for schedule jitter (tests make it deterministic).
    * @defaultValue Math.random
@@ -80,6 +88,7 @@ export const workerDefaults = {
   concurrency: 2,
   shutdownGraceMs: 30_000,
   busyRetryDelayMs: 1_000,
+  unknownViewRetryDelayMs: 30_000,
   orphanSweepIntervalMs: 30_000,
   waitingKeysRescueMs: 60_000,
   logRetentionDays: 90,
@@ -116,6 +125,10 @@ function validate(options: RefreshWorkerOptions): void {
   }
   if (shutdownGraceMs !== undefined && !(shutdownGraceMs >= 0)) problems.push(`shutdownGraceMs must be >= 0 (got ${shutdownGraceMs})`);
   if (busyRetryDelayMs !== undefined && !(busyRetryDelayMs >= 0)) problems.push(`busyRetryDelayMs must be >= 0 (got ${busyRetryDelayMs})`);
+  // Shorter would make workers that all lack the view pass the job around in a busy loop.
+  if (options.unknownViewRetryDelayMs !== undefined && !(options.unknownViewRetryDelayMs >= 100)) {
+    problems.push(`unknownViewRetryDelayMs must be >= 100 (got ${options.unknownViewRetryDelayMs})`);
+  }
   if (orphanSweepIntervalMs !== undefined && !(orphanSweepIntervalMs >= 1_000)) {
     problems.push(`orphanSweepIntervalMs must be >= 1000 (got ${orphanSweepIntervalMs})`);
   }
@@ -142,16 +155,17 @@ export function createWorker(options: RefreshWorkerOptions): RefreshWorker {
   const logger = (settings.logger ?? silentLogger()).child({ workerId: id });
   const executor = createRefreshExecutor({ sql, catalog, workerId: id, logger });
   const cascadeQueue = createRefreshQueue(settings.backend);
+  const handBackUnknownView = createUnknownViewHandback({ logger, delayMs: settings.unknownViewRetryDelayMs });
   let closing = false;
 
   async function processRefresh(job: Job, token?: string): Promise<RefreshOutcome> {
     let data;
     try {
       data = parseRefreshJob(job.data, job.id);
-      catalog.get(data.view);
     } catch (error) {
       throw new UnrecoverableError(oneLine(error));
     }
+    if (!catalog.has(data.view)) return handBackUnknownView(job, data.view, token);
     let outcome: RefreshOutcome;
     try {
       outcome = await executor.refresh({
@@ -197,13 +211,15 @@ export function createWorker(options: RefreshWorkerOptions): RefreshWorker {
 
   async function processJob(job: Job, token?: string) {
     if (job.name === JOB_NAMES.tick) {
-      try {
-        return await handleScheduleTick(job, { queue: cascadeQueue, catalog, random: settings.random });
-      } catch (error) {
-        // A tick for a view no longer in the catalog (or no longer scheduled) cannot succeed later.
-        if (error instanceof Error && /unknown view/.test(error.message)) throw new UnrecoverableError(error.message);
-        throw error;
+      const tick = tickJobSchema.safeParse(job.data);
+      if (!tick.success) {
+        const problems = tick.error.issues.map((issue) => `${issue.path.join('.') || 'payload'} ${issue.message}`);
+        throw new UnrecoverableError(`invalid schedule tick ${job.id}: ${problems.join('; ')}`);
       }
+      // A view this catalog lacks may be one a newer deploy added: hand the tick back rather
+      // than lose the new view's scheduled refresh.
+      if (!catalog.has(tick.data.view)) return handBackUnknownView(job, tick.data.view, token);
+      return handleScheduleTick(job, { queue: cascadeQueue, catalog, random: settings.random });
     }
     return processRefresh(job, token);
   }
