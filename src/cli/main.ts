@@ -1,6 +1,6 @@
 import { loadEnv, type Env } from '../config/env.js';
 import { loadConfig, type LoadedConfig } from '../config/load-config.js';
-import { ConfigError, MvfleetError, oneLine, UsageError } from '../core/errors.js';
+import { ConfigError, MvfleetError, oneLine, sqlStateOf, UsageError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
 import type { Command, CommandContext } from './command.js';
 import { commands as builtInCommands } from './commands/index.js';
@@ -88,7 +88,9 @@ export async function main(argv: string[]): Promise<number> {
     const command = await findCommand(name, config);
     return await command.run(rest, context);
   } catch (error) {
-    process.stderr.write(`mvfleet ${name}: ${oneLine(error)}\n`);
+    // An undefined table: the database was not migrated (or by an older mvfleet).
+    const hint = sqlStateOf(error) === '42P01' ? ' (run mvfleet migrate)' : '';
+    process.stderr.write(`mvfleet ${name}: ${oneLine(error)}${hint}\n`);
     return error instanceof MvfleetError ? error.exitCode : 1;
   } finally {
     process.off('SIGINT', onSignal);

@@ -3,7 +3,9 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Catalog } from '../catalog/catalog.js';
 import type { DashboardRouteContext } from '../config/define-config.js';
 import type { Sql } from '../core/db.js';
+import { MvfleetError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
+import { engineSchemaVersion } from '../store/engine-migrations.js';
 import { createDashboard } from '../dashboards/index.js';
 import type { QueueBackend } from '../queue/queue-backend.js';
 import { createRefreshQueue } from '../queue/refresh-queue.js';
@@ -66,6 +68,7 @@ const fleetDefaults = { concurrency: 2, port: 3000, host: '127.0.0.1', timeZone:
 export async function startWorker(services: FleetServices, options: Pick<StartFleetOptions, 'concurrency'> = {}): Promise<Running & { id: string }> {
   const logger = services.logger ?? silentLogger();
   const concurrency = options.concurrency ?? fleetDefaults.concurrency;
+  await requireMigratedStore(services);
   const worker = createWorker({ backend: services.backend, sql: services.sql, catalog: services.catalog, concurrency, logger });
   try {
     await worker.ready();
@@ -156,6 +159,21 @@ export async function startFleet(services: FleetServices, options: StartFleetOpt
   } catch (error) {
     await closeAll(started);
     throw error;
+  }
+}
+
+/**
+ * A worker refuses to start on a database whose mvfleet schema is missing or older than this
+ * version's (a deploy that skipped `mvfleet migrate`): every refresh would fail.
+ */
+async function requireMigratedStore({ sql, catalog }: FleetServices): Promise<void> {
+  const { current, latest } = await engineSchemaVersion(sql, catalog.store);
+  if (current < latest) {
+    throw new MvfleetError(
+      current === 0
+        ? `mvfleet's schema "${catalog.store.schema}" does not exist in this database: run mvfleet migrate`
+        : `mvfleet's schema "${catalog.store.schema}" is at version ${current}, this mvfleet needs ${latest}: run mvfleet migrate`,
+    );
   }
 }
 
