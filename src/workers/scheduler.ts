@@ -91,8 +91,11 @@ export function createScheduler(options: SchedulerOptions): Scheduler {
   async function ticksOf(id: string): Promise<{ pending: Job[]; running: boolean }> {
     const mine = (jobs: Job[]) => jobs.filter((job) => job?.repeatJobKey === id);
     return {
-      // A tick waiting to retry after a failure is not a next tick.
-      pending: mine(await queue.getJobs(['delayed', 'waiting', 'prioritized'])).filter((job) => job.attemptsMade === 0),
+      // A tick waiting to retry after a failure, or handed back by a worker that did not know
+      // its view (a rolling deploy), already ran once: it is not the scheduler's next tick.
+      pending: mine(await queue.getJobs(['delayed', 'waiting', 'prioritized'])).filter(
+        (job) => job.attemptsMade === 0 && !job.processedOn,
+      ),
       running: mine(await queue.getJobs(['active'])).length > 0,
     };
   }
