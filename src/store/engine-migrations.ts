@@ -13,9 +13,20 @@ export interface EngineMigration {
 }
 
 /**
+ * Indexes that mvfleet 0.1 created under the names migration 1 uses, with columns ordered
+ * `DESC NULLS LAST` (drizzle's `desc()`). The log's "latest refresh" queries order by
+ * `started_at DESC`, nulls first, which such an index cannot return in order: each lookup
+ * sorted every row of the view instead of reading one entry.
+ */
+const nullsLastIndexes: Readonly<Record<string, readonly string[]>> = {
+  mv_refresh_log: ['mv_refresh_log_view_started_idx', 'mv_refresh_log_last_success_idx'],
+};
+
+/**
  * Before it had a schema of its own, mvfleet kept its tables in the app's first schema on
- * the search path, created by the app's drizzle-kit migrations. Moving them keeps the refresh
- * log, its ids and its indexes.
+ * the search path, created by the app's drizzle-kit migrations. Moving them keeps the rows,
+ * their ids (identity sequences move with the table) and the indexes; indexes defined
+ * otherwise than migration 1 defines them are dropped here, so that it builds them anew.
  */
 async function adoptUnqualifiedTables(tx: Queryable, store: EngineStore): Promise<void> {
   for (const table of ['mv_refresh_log', 'mv_dirty_keys', 'mv_table_state']) {
@@ -24,7 +35,16 @@ async function adoptUnqualifiedTables(tx: Queryable, store: EngineStore): Promis
       WHERE c.oid = to_regclass(${table}) AND c.relkind = 'r' AND n.nspname <> ${store.schema}`;
     const [taken] = await tx`SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = ${store.schema} AND c.relname = ${table}`;
-    if (found && !taken) await tx`ALTER TABLE ${tx(`${found.schema}.${table}`)} SET SCHEMA ${tx(store.schema)}`;
+    if (!found || taken) continue;
+    await tx`ALTER TABLE ${tx(`${found.schema}.${table}`)} SET SCHEMA ${tx(store.schema)}`;
+    const names = nullsLastIndexes[table] ?? [];
+    if (names.length === 0) continue;
+    // indoption bit 0 is DESC, bit 1 NULLS FIRST: 1 is DESC NULLS LAST.
+    const stale = await tx<{ name: string }[]>`
+      SELECT c.relname AS name FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+      WHERE i.indrelid = ${`${store.schema}.${table}`}::regclass AND c.relname IN ${tx(names)}
+        AND 1 = ANY (i.indoption::int2[])`;
+    for (const { name } of stale) await tx`DROP INDEX ${tx(`${store.schema}.${name}`)}`;
   }
 }
 
