@@ -42,6 +42,7 @@ export {
   type RefreshStrategy,
 } from './store/refresh-log.js';
 export { migrate, type MigrateOptions, type MigrateResult } from './migrate/migrate.js';
+export { checkCatalog, type CheckCatalogOptions, type CheckFinding } from './check/check-config.js';
 
 // Connections
 export { createDb, type DbHandle, type DbOptions, type Sql, type Queryable } from './core/db.js';

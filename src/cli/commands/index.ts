@@ -1,4 +1,5 @@
 import type { Command } from '../command.js';
+import { checkCommand } from './check.js';
 import { dashboardCommand } from './dashboard.js';
 import { emitCommand } from './emit.js';
 import { logsCommand } from './logs.js';
@@ -14,6 +15,7 @@ import { workerCommand } from './worker.js';
 /** Every built-in `mvfleet` subcommand, in help order (a config may add its own). Importing this runs nothing. */
 export const commands: readonly Command[] = [
   migrateCommand,
+  checkCommand,
   workerCommand,
   schedulerCommand,
   dashboardCommand,

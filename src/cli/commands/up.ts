@@ -6,6 +6,7 @@ import { connectionsNeeded } from '../../workers/refresh-worker.js';
 import { parseCommandArgs, parseIntegerOption } from '../args.js';
 import type { Command } from '../command.js';
 import { startFleet } from '../../fleet/start-fleet.js';
+import { logCheckFindings } from '../../check/log-findings.js';
 
 export const upCommand: Command = {
   name: 'up',
@@ -27,6 +28,7 @@ export const upCommand: Command = {
     try {
       const migrated = await migrate({ sql: db.sql, catalog, migrationsFolder, logger: context.logger });
       context.logger.info({ applied: migrated.applied, createdViews: migrated.createdViews }, 'migrated');
+      await logCheckFindings({ sql: db.sql, catalog, logger: context.logger });
       const fleet = await startFleet(
         { sql: db.sql, backend, catalog, logger: context.logger },
         {

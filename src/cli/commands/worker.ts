@@ -3,6 +3,7 @@ import { connectionsNeeded } from '../../workers/refresh-worker.js';
 import { parseCommandArgs, parseIntegerOption } from '../args.js';
 import type { Command } from '../command.js';
 import { startWorker } from '../../fleet/start-fleet.js';
+import { logCheckFindings } from '../../check/log-findings.js';
 
 export const workerCommand: Command = {
   name: 'worker',
@@ -15,6 +16,8 @@ export const workerCommand: Command = {
     await using db = await context.connectDatabase('mvfleet-worker', { max: connectionsNeeded(concurrency) + 1 });
     const backend = await context.connectQueue('worker');
     try {
+      // Before taking jobs, while the pool is idle: what `mvfleet check` would report, as warnings.
+      await logCheckFindings({ sql: db.sql, catalog, logger: context.logger });
       const worker = await startWorker({ sql: db.sql, backend, catalog, logger: context.logger }, { concurrency });
       if (!context.signal.aborted) await once(context.signal, 'abort');
       context.logger.info('worker stopping: finishing running refreshes');
