@@ -1,5 +1,6 @@
 import type { CatalogView, KeyField } from './catalog.js';
 import { UsageError } from '../core/errors.js';
+import { arrayLiteral } from '../core/pg-values.js';
 
 /**
  * A scope key's values in scope-key order, in a canonical form (integers as numbers, dates
@@ -105,7 +106,10 @@ export function partitionKeys(view: CatalogView, tuples: readonly unknown[]): { 
   return { valid, invalid };
 }
 
-/** Key tuples as one array per scope key column: the parameters of `CatalogKeys.keyedSql`. */
-export function keyColumnsOf(view: CatalogView, keys: readonly KeyTuple[]): (string | number)[][] {
-  return view.keyed!.scopeKey.map((_, index) => keys.map((key) => key[index]!));
+/**
+ * Key tuples as one array per scope key column: the parameters of `CatalogKeys.keyedSql`. Sent
+ * as array literals, so that a client whose date-array serializer Drizzle replaced can send them.
+ */
+export function keyColumnsOf(view: CatalogView, keys: readonly KeyTuple[]): string[] {
+  return view.keyed!.scopeKey.map((_, index) => arrayLiteral(keys.map((key) => key[index]!)));
 }

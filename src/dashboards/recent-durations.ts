@@ -1,4 +1,5 @@
 import type { Queryable } from '../core/db.js';
+import { toDate } from '../core/pg-values.js';
 import type { EngineStore } from '../store/engine-schema.js';
 
 /** One finished attempt, for the duration trend. */
@@ -10,7 +11,7 @@ export interface DurationPoint {
 
 /** The last `limit` finished attempts of each view, oldest first. */
 export async function readRecentDurations(sql: Queryable, store: EngineStore, views: readonly string[], limit: number): Promise<Map<string, DurationPoint[]>> {
-  const rows = await sql<(DurationPoint & { view: string })[]>`
+  const rows = await sql<(Omit<DurationPoint, 'started_at'> & { view: string; started_at: Date | string })[]>`
     SELECT v.view, t.started_at, t.duration_ms, t.status
     FROM unnest(${views as string[]}::text[]) AS v(view)
     CROSS JOIN LATERAL (
@@ -20,6 +21,6 @@ export async function readRecentDurations(sql: Queryable, store: EngineStore, vi
     ) t
     ORDER BY v.view, t.started_at`;
   const byView = new Map<string, DurationPoint[]>(views.map((view) => [view, []]));
-  for (const { view, ...point } of rows) byView.get(view)?.push(point);
+  for (const { view, started_at, ...point } of rows) byView.get(view)?.push({ ...point, started_at: toDate(started_at) });
   return byView;
 }

@@ -1,4 +1,5 @@
 import type { Queryable } from '../core/db.js';
+import { toDate } from '../core/pg-values.js';
 import type { EngineStore } from '../store/engine-schema.js';
 
 /** A refresh-log row as the CLI and API show it (the log's own column names). */
@@ -33,19 +34,20 @@ export async function readRefreshLogs(
   sql: Queryable, store: EngineStore,
   options: { view?: string | undefined; limit: number },
 ): Promise<RefreshLogEntry[]> {
-  const rows = await sql<(Omit<RefreshLogEntry, 'requested_at' | 'started_at' | 'finished_at'> & Record<string, unknown>)[]>`
-    SELECT id, view_name, status, mode, reason, trigger_detail, job_id, attempt, worker_id, requested_at,
-           started_at, finished_at, duration_ms, lock_wait_ms, rows_after, strategy, keys_refreshed, rows_corrected,
-           error_message, error_code
+  type Timestamps = Record<'requested_at' | 'started_at' | 'finished_at', Date | string | null>;
+  const rows = await sql<(Omit<RefreshLogEntry, keyof Timestamps> & Timestamps)[]>`
+    SELECT id::float8 AS id, view_name, status, mode, reason, trigger_detail, job_id, attempt, worker_id, requested_at,
+           started_at, finished_at, duration_ms, lock_wait_ms, rows_after::float8 AS rows_after, strategy, keys_refreshed,
+           rows_corrected::float8 AS rows_corrected, error_message, error_code
     FROM ${sql(store.refreshLog)}
     WHERE ${options.view ?? null}::text IS NULL OR view_name = ${options.view ?? null}
     ORDER BY started_at DESC, id DESC
     LIMIT ${options.limit}`;
-  const iso = (value: unknown) => (value instanceof Date ? value.toISOString() : null);
+  const iso = (value: Date | string | null) => toDate(value)?.toISOString() ?? null;
   return rows.map((row) => ({
     ...row,
     requested_at: iso(row.requested_at),
     started_at: iso(row.started_at) ?? '',
     finished_at: iso(row.finished_at),
-  })) as RefreshLogEntry[];
+  }));
 }

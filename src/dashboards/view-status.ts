@@ -1,5 +1,6 @@
 import type { Catalog, CatalogView } from '../catalog/catalog.js';
 import type { Queryable } from '../core/db.js';
+import { toDate } from '../core/pg-values.js';
 import { formatAge } from './format.js';
 
 /** One view's health: the `mvfleet status --json` / `GET /api/views` contract (design.md). */
@@ -44,8 +45,8 @@ interface StatusRow {
   view: string;
   populated: boolean | null;
   size_bytes: string | null;
-  as_of: Date | null;
-  last_refresh_at: Date | null;
+  as_of: Date | string | null;
+  last_refresh_at: Date | string | null;
   rows: string | null;
   mode: string | null;
   strategy: string | null;
@@ -60,7 +61,7 @@ interface StatusRow {
   success_7d: number;
   failed_7d: number;
   p95_duration_ms: number | null;
-  now: Date;
+  now: Date | string;
 }
 
 /** Options for {@link readViewStatuses}. */
@@ -120,7 +121,8 @@ export async function readViewStatuses(sql: Queryable, catalog: Catalog, options
 }
 
 function toStatus(view: CatalogView, row: StatusRow, nextRun: Date | null): ViewStatus {
-  const ageSeconds = row.as_of ? Math.max(0, Math.round((row.now.getTime() - row.as_of.getTime()) / 1000)) : null;
+  const asOf = toDate(row.as_of);
+  const ageSeconds = asOf ? Math.max(0, Math.round((toDate(row.now).getTime() - asOf.getTime()) / 1000)) : null;
   const populated = row.populated ?? false;
   const stale = !populated || ageSeconds === null || ageSeconds > view.freshForMinutes * 60;
   const attempts = row.success_7d + row.failed_7d;
@@ -148,8 +150,8 @@ function toStatus(view: CatalogView, row: StatusRow, nextRun: Date | null): View
     populated,
     rows: row.rows === null ? null : Number(row.rows),
     size_bytes: row.size_bytes === null ? null : Number(row.size_bytes),
-    last_refresh_at: row.last_refresh_at?.toISOString() ?? null,
-    as_of: row.as_of?.toISOString() ?? null,
+    last_refresh_at: toDate(row.last_refresh_at)?.toISOString() ?? null,
+    as_of: asOf?.toISOString() ?? null,
     age_seconds: ageSeconds,
     last_status: row.last_status,
     mode: row.mode,

@@ -1,6 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Queryable } from '../core/db.js';
 import { MvfleetError } from '../core/errors.js';
+import { toDate } from '../core/pg-values.js';
 import type { EngineStore } from '../store/engine-schema.js';
 
 /** How a wait for a refresh ended. */
@@ -37,28 +38,29 @@ export interface WaitForRefreshOptions {
 export async function waitForRefresh(sql: Queryable, store: EngineStore, options: WaitForRefreshOptions): Promise<RefreshWaitResult> {
   const timeoutMs = options.timeoutMs ?? 60_000;
   const deadline = Date.now() + timeoutMs;
+  const requestedAt = options.requestedAt.toISOString();
   for (;;) {
     const rows = await sql<
       {
         id: number;
         status: string;
         attempt: number;
-        started_at: Date;
+        started_at: Date | string;
         duration_ms: number | null;
         mode: string | null;
         error_message: string | null;
         error_code: string | null;
       }[]
     >`
-      SELECT id, status, attempt, started_at, duration_ms, mode, error_message, error_code
+      SELECT id::float8 AS id, status, attempt, started_at, duration_ms, mode, error_message, error_code
       FROM ${sql(store.refreshLog)}
-      WHERE view_name = ${options.view} AND started_at >= ${options.requestedAt}
-        AND (status = 'success' OR (status = 'failed' AND requested_at >= ${options.requestedAt}))
+      WHERE view_name = ${options.view} AND started_at >= ${requestedAt}::timestamptz
+        AND (status = 'success' OR (status = 'failed' AND requested_at >= ${requestedAt}::timestamptz))
       ORDER BY (status = 'success') DESC, started_at
       LIMIT 1`;
     const row = rows[0];
     if (row?.status === 'success') {
-      return { status: 'success', logId: row.id, startedAt: row.started_at, durationMs: row.duration_ms, mode: row.mode };
+      return { status: 'success', logId: row.id, startedAt: toDate(row.started_at), durationMs: row.duration_ms, mode: row.mode };
     }
     if (row) {
       return { status: 'failed', logId: row.id, attempt: row.attempt, errorMessage: row.error_message, errorCode: row.error_code };
@@ -72,6 +74,6 @@ export async function waitForRefresh(sql: Queryable, store: EngineStore, options
 
 /** The database's clock: request times are compared with `started_at`, which PostgreSQL writes. */
 export async function databaseNow(sql: Queryable): Promise<Date> {
-  const [row] = await sql<[{ now: Date }]>`SELECT clock_timestamp() AS now`;
-  return row.now;
+  const [row] = await sql<[{ now: Date | string }]>`SELECT clock_timestamp() AS now`;
+  return toDate(row.now);
 }

@@ -1,3 +1,4 @@
+import { toDate } from '../core/pg-values.js';
 import { InvalidReadError } from './read-errors.js';
 import type { ViewColumn } from './view-columns.js';
 
@@ -58,17 +59,22 @@ export function toParameter(column: ViewColumn, value: unknown, where: string): 
 }
 
 /**
- * Converts a row as postgres.js returns it into the types Drizzle declares for the view:
- * `date` columns come back from postgres.js as a `Date` at UTC midnight, Drizzle types
- * them as `'YYYY-MM-DD'` strings (and a calendar day has no time zone to get wrong).
+ * Converts a row as the client returns it into the types Drizzle declares for the view,
+ * whatever the client's parsers (see core/pg-values.ts): postgres.js returns a `date` as a
+ * `Date` at UTC midnight where Drizzle types it as a `'YYYY-MM-DD'` string (a calendar day has
+ * no time zone to get wrong); a client set up by Drizzle returns dates and timestamps as text;
+ * a client without an int8 parser returns `bigint` columns as text.
  */
 export function toDeclaredTypes<Row extends Record<string, unknown>>(
   row: Record<string, unknown>,
-  dateColumns: readonly string[],
+  columns: readonly ViewColumn[],
 ): Row {
-  for (const name of dateColumns) {
+  for (const { name, declared } of columns) {
     const value = row[name];
-    if (value instanceof Date) row[name] = value.toISOString().slice(0, 10);
+    if (value === null || value === undefined) continue;
+    if (declared === 'date-text' && value instanceof Date) row[name] = value.toISOString().slice(0, 10);
+    else if (declared === 'Date') row[name] = toDate(value as Date | string);
+    else if (declared === 'number') row[name] = Number(value);
   }
   return row as Row;
 }

@@ -1,5 +1,6 @@
 import type { CatalogView } from '../catalog/catalog.js';
 import type { Queryable } from '../core/db.js';
+import { toDate } from '../core/pg-values.js';
 import type { EngineStore } from '../store/engine-schema.js';
 import { freshnessStatement } from './read-sql.js';
 
@@ -30,8 +31,8 @@ export function createFreshnessCache(options: { sql: Queryable; store: EngineSto
 
   const lookup = async (view: CatalogView): Promise<Freshness> => {
     const statement = freshnessStatement(store, view);
-    const [row] = await sql.unsafe<{ populated: boolean | null; as_of: Date | null }[]>(statement.text, statement.params);
-    return { populated: row?.populated === true, asOf: row?.as_of ?? null };
+    const [row] = await sql.unsafe<{ populated: boolean | null; as_of: Date | string | null }[]>(statement.text, statement.params);
+    return { populated: row?.populated === true, asOf: toDate(row?.as_of ?? null) };
   };
 
   return {

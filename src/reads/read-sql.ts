@@ -7,7 +7,7 @@ import { quoteQualified, type EngineStore } from '../store/engine-schema.js';
 /** SQL text and its parameters, for `sql.unsafe(text, params)`. */
 export interface Statement {
   text: string;
-  params: Parameter[];
+  params: (string | number | boolean)[];
 }
 
 /** What a read asks for: rows matching `conditions`, sorted, at most `limit` of them. */
@@ -61,20 +61,23 @@ export function liveStatement(catalog: Catalog, view: CatalogView, query: RowQue
 }
 
 function selectFrom(view: CatalogView, source: string, prefix: string, query: RowQuery): Statement {
-  const params: Parameter[] = [];
-  const where = query.conditions.map((condition) => {
-    if (condition.value === null) return `${quoteIdent(condition.column)} IS NULL`;
-    params.push(condition.value);
-    return `${quoteIdent(condition.column)} = $${params.length}`;
-  });
+  const params: Statement['params'] = [];
+  // A Date goes as ISO text cast to timestamptz, the type postgres.js would give it, so that
+  // no serializer of the client is involved (see core/pg-values.ts).
+  const bind = (value: Parameter) => {
+    params.push(value instanceof Date ? value.toISOString() : value);
+    return value instanceof Date ? `$${params.length}::timestamptz` : `$${params.length}`;
+  };
+  const where = query.conditions.map((condition) =>
+    condition.value === null
+      ? `${quoteIdent(condition.column)} IS NULL`
+      : `${quoteIdent(condition.column)} = ${bind(condition.value)}`,
+  );
   const order = query.sort.map((term) => `${quoteIdent(term.column)} ${term.direction === 'desc' ? 'DESC' : 'ASC'}`);
   let text = `${prefix}SELECT ${view.columns.map(quoteIdent).join(', ')}\nFROM ${source}`;
   if (where.length > 0) text += `\nWHERE ${where.join(' AND ')}`;
   if (order.length > 0) text += `\nORDER BY ${order.join(', ')}`;
-  if (query.limit !== null) {
-    params.push(query.limit);
-    text += `\nLIMIT $${params.length}`;
-  }
+  if (query.limit !== null) text += `\nLIMIT ${bind(query.limit)}`;
   return { text, params };
 }
 

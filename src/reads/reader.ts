@@ -161,8 +161,8 @@ async function read<Row extends ViewRow>(
     { view: view.name, source, age_minutes, duration_ms: Math.round(seconds * 100_000) / 100, rows: answer.rows.length },
     'read',
   );
-  const dateColumns = [...viewColumns(view).values()].filter((column) => column.dateAsString).map((column) => column.name);
-  return { rows: answer.rows.map((row) => toDeclaredTypes<Row>(row, dateColumns)), cache: answer.cache };
+  const declared = [...viewColumns(view).values()].filter((column) => column.declared !== null);
+  return { rows: answer.rows.map((row) => toDeclaredTypes<Row>(row, declared)), cache: answer.cache };
 }
 
 async function readMaterialized(

@@ -9,9 +9,17 @@ export interface ViewColumn {
   kind: ColumnKind;
   /** Drizzle's `columnType`, e.g. `PgInteger`, shown in error messages. */
   columnType: string;
-  /** A `date` column Drizzle types as a string (`mode: 'string'`, its default). */
-  dateAsString: boolean;
+  /**
+   * The type Drizzle declares for the column's values where a client may return another:
+   * `date-text` for a `date` typed as `'YYYY-MM-DD'` (`mode: 'string'`, its default), `Date`
+   * for a `date` or `timestamp` typed as a `Date`, `number` for a `bigint` typed as a number;
+   * null for columns whose values are returned as the client gives them.
+   */
+  declared: DeclaredType | null;
 }
+
+/** See {@link ViewColumn.declared}. */
+export type DeclaredType = 'date-text' | 'Date' | 'number';
 
 const KIND_BY_COLUMN_TYPE: Readonly<Record<string, ColumnKind>> = {
   PgInteger: 'integer',
@@ -36,6 +44,14 @@ const KIND_BY_COLUMN_TYPE: Readonly<Record<string, ColumnKind>> = {
   PgBoolean: 'boolean',
 };
 
+const DECLARED_BY_COLUMN_TYPE: Readonly<Record<string, DeclaredType>> = {
+  PgDateString: 'date-text',
+  PgDate: 'Date',
+  PgTimestamp: 'Date',
+  PgBigInt53: 'number',
+  PgBigSerial53: 'number',
+};
+
 const cache = new WeakMap<CatalogView, ReadonlyMap<string, ViewColumn>>();
 
 /** The columns of a catalog view by name, in view order, from its Drizzle definition. */
@@ -50,7 +66,7 @@ export function viewColumns(view: CatalogView): ReadonlyMap<string, ViewColumn> 
           name: field.name,
           kind: KIND_BY_COLUMN_TYPE[field.columnType] ?? 'other',
           columnType: field.columnType,
-          dateAsString: field.columnType === 'PgDateString',
+          declared: DECLARED_BY_COLUMN_TYPE[field.columnType] ?? null,
         },
       ]),
     );

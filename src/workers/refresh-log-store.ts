@@ -2,7 +2,10 @@ import type { Queryable } from '../core/db.js';
 import type { RefreshMode, RefreshReason, RefreshStrategy } from '../store/refresh-log.js';
 import type { EngineStore } from '../store/engine-schema.js';
 
-/** Writes of `mv_refresh_log`, one function per statement. */
+/**
+ * Writes of `mv_refresh_log`, one function per statement. Timestamps go in as ISO text and
+ * ids come back as float8, whatever the client's parsers (see core/pg-values.ts).
+ */
 
 /** Error message of attempts whose worker died mid-refresh. */
 const WORKER_LOST = 'worker lost: its PostgreSQL session ended before the refresh finished';
@@ -48,10 +51,11 @@ export async function startAttempt(
         (view_name, status, reason, trigger_detail, job_id, attempt, worker_id, requested_at, started_at, backend_pid)
       VALUES
         (${attempt.view}, 'running', ${attempt.reason}, ${attempt.triggerDetail}, ${attempt.jobId}, ${attempt.attempt},
-         ${attempt.workerId}, ${attempt.requestedAt}, ${startedAt}, ${backendPid})
+         ${attempt.workerId}, ${attempt.requestedAt?.toISOString() ?? null}::timestamptz, ${startedAt.toISOString()}::timestamptz,
+         ${backendPid})
       RETURNING id
     )
-    SELECT started.id, (SELECT count(*) FROM orphans)::int AS orphans,
+    SELECT started.id::float8 AS id, (SELECT count(*) FROM orphans)::int AS orphans,
            set_config('synchronous_commit', 'off', true)
     FROM started`;
   return { id: row.id, orphansClosed: row.orphans };
@@ -65,8 +69,9 @@ export async function insertSkipped(sql: Queryable, store: EngineStore, attempt:
        started_at, finished_at, duration_ms, error_message)
     VALUES
       (${attempt.view}, 'skipped', ${attempt.reason}, ${attempt.triggerDetail}, ${attempt.jobId}, ${attempt.attempt},
-       ${attempt.workerId}, ${attempt.requestedAt}, clock_timestamp(), clock_timestamp(), 0, ${message})
-    RETURNING id`;
+       ${attempt.workerId}, ${attempt.requestedAt?.toISOString() ?? null}::timestamptz, clock_timestamp(), clock_timestamp(), 0,
+       ${message})
+    RETURNING id::float8 AS id`;
   return row.id;
 }
 
@@ -87,12 +92,13 @@ export async function markSuccess(
     rowsAfter: number;
   },
 ): Promise<void> {
+  const startedAt = result.startedAt.toISOString();
   await tx`
     UPDATE ${tx(store.refreshLog)}
-    SET status = 'success', mode = ${result.mode}, started_at = ${result.startedAt},
+    SET status = 'success', mode = ${result.mode}, started_at = ${startedAt}::timestamptz,
         strategy = ${result.strategy}, keys_refreshed = ${result.keysRefreshed}, rows_corrected = ${result.rowsCorrected},
         finished_at = clock_timestamp(),
-        duration_ms = round(extract(epoch FROM clock_timestamp() - ${result.startedAt}::timestamptz) * 1000)::int,
+        duration_ms = round(extract(epoch FROM clock_timestamp() - ${startedAt}::timestamptz) * 1000)::int,
         lock_wait_ms = ${result.lockWaitMs}, rows_after = ${result.rowsAfter}, backend_pid = NULL
     WHERE id = ${id}`;
 }

@@ -1,5 +1,6 @@
 import type { Queryable } from '../core/db.js';
 import { quoteIdent } from '../core/identifiers.js';
+import { toDate } from '../core/pg-values.js';
 import type { RefreshMode } from '../store/refresh-log.js';
 import type { EngineStore } from '../store/engine-schema.js';
 
@@ -79,8 +80,8 @@ export async function beginRefresh(
       {
         acquired: boolean;
         pid: number;
-        started_at: Date;
-        covered_by: Date | null;
+        started_at: Date | string;
+        covered_by: Date | string | null;
         skip: boolean;
         drained_keys: unknown[];
         last_rows: number | null;
@@ -128,7 +129,7 @@ export async function beginRefresh(
       LEFT JOIN pg_class c ON c.oid = to_regclass(${quoteIdent(view)}) AND c.relkind IN ('m', 'r')
     ), decided AS MATERIALIZED (
       SELECT state.*,
-             COALESCE(state.covered_by >= ${ask.coveredAfter}::timestamptz
+             COALESCE(state.covered_by >= ${ask.coveredAfter?.toISOString() ?? null}::timestamptz
                       AND NOT (${ask.scope} = 'keys' AND state.pending_keys), false) AS skip
       FROM state
     ), drained AS (
@@ -142,8 +143,8 @@ export async function beginRefresh(
   return {
     acquired: row.acquired,
     pid: row.pid,
-    startedAt: row.started_at,
-    coveredBy: row.covered_by,
+    startedAt: toDate(row.started_at),
+    coveredBy: toDate(row.covered_by),
     skip: row.acquired && row.skip,
     drainedKeys: row.drained_keys,
     lastRows: row.last_rows,
