@@ -111,5 +111,5 @@ export { MvfleetError, ConfigError, UsageError, ConnectionError } from './core/e
 export { RefreshFailedError, PermanentRefreshError } from './workers/refresh-errors.js';
 
 // CLI extension (a config's `commands`)
-export type { Command, CommandContext } from './cli/command.js';
+export type { Command, CommandContext } from './config/define-config.js';
 export { parseCommandArgs, parseIntegerOption } from './cli/args.js';

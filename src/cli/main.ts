@@ -2,7 +2,7 @@ import { loadEnv, type Env } from '../config/env.js';
 import { loadConfig, type LoadedConfig } from '../config/load-config.js';
 import { ConfigError, MvfleetError, oneLine, sqlStateOf, UsageError } from '../core/errors.js';
 import { createLogger } from '../core/logger.js';
-import type { Command, CommandContext } from './command.js';
+import type { Command, CommandContext } from '../config/define-config.js';
 import { commands as builtInCommands } from './commands/index.js';
 import { connectDatabase, connectQueueBackend } from './services.js';
 

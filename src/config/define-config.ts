@@ -1,7 +1,9 @@
 import type { Hono } from 'hono';
-import type { EventDefinition, ViewDefinition } from '../catalog/catalog.js';
+import type { Catalog, EventDefinition, ViewDefinition } from '../catalog/catalog.js';
+import type { DbHandle } from '../core/db.js';
+import type { QueueBackend } from '../queue/queue-backend.js';
+import type { Env } from './env.js';
 import type { Logger } from '../core/logger.js';
-import type { Command } from '../cli/command.js';
 import type { Reader } from '../reads/reader.js';
 
 /** What an app's extra dashboard routes receive. */
@@ -61,4 +63,45 @@ export interface MvfleetConfig {
 /** Types a config file's default export; returns it unchanged (validation happens on load). */
 export function defineConfig(config: MvfleetConfig): MvfleetConfig {
   return config;
+}
+
+/** A config file, loaded and validated (`loadConfig`). */
+export interface LoadedConfig {
+  /** Absolute path of the file. */
+  path: string;
+  config: MvfleetConfig;
+  catalog: Catalog;
+  /** Absolute path of the app's migrations folder, when the config names one. */
+  migrationsFolder: string | undefined;
+}
+
+/** What every command receives from the CLI entry. */
+export interface CommandContext {
+  /** Parses the environment on first use: commands that need no service never fail on it. */
+  env(): Env;
+  /**
+   * Loads the config file on first use (`--config`, `MVFLEET_CONFIG`, or
+   * `mvfleet.config.*` in the working directory); rejects naming the files looked for.
+   */
+  config(): Promise<LoadedConfig>;
+  /** Connects to `DATABASE_URL`, failing fast with host and port when it cannot be reached. */
+  connectDatabase(applicationName?: string, options?: { max?: number }): Promise<DbHandle>;
+  /** The queue the environment selects (Redis at `REDIS_URL`, else PostgreSQL), checked to answer. */
+  connectQueue(role: 'worker' | 'producer'): Promise<QueueBackend>;
+  logger: Logger;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  /** Aborted on SIGINT/SIGTERM; long-running commands stop gracefully. */
+  signal: AbortSignal;
+}
+
+/** A CLI command: the built-in ones, and those a config adds (`commands`). */
+export interface Command {
+  name: string;
+  /** One line for `mvfleet help`. */
+  summary: string;
+  /** Usage line(s), without the leading `mvfleet`. */
+  usage: string;
+  /** Runs the command; resolves to the process exit code. */
+  run(args: string[], context: CommandContext): Promise<number>;
 }

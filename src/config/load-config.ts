@@ -4,20 +4,12 @@ import { pathToFileURL } from 'node:url';
 import { z } from 'zod';
 import { createCatalog, type Catalog } from '../catalog/catalog.js';
 import { ConfigError, oneLine } from '../core/errors.js';
-import type { MvfleetConfig } from './define-config.js';
+import type { LoadedConfig, MvfleetConfig } from './define-config.js';
+
+export type { LoadedConfig } from './define-config.js';
 
 /** Files looked for in the working directory, in this order. */
 export const CONFIG_FILE_NAMES = ['mvfleet.config.ts', 'mvfleet.config.mts', 'mvfleet.config.js', 'mvfleet.config.mjs'] as const;
-
-/** A config file, loaded and validated. */
-export interface LoadedConfig {
-  /** Absolute path of the file. */
-  path: string;
-  config: MvfleetConfig;
-  catalog: Catalog;
-  /** Absolute path of the app's migrations folder, when the config names one. */
-  migrationsFolder: string | undefined;
-}
 
 /** No config file was found; the message names every place looked at. */
 export class ConfigNotFoundError extends ConfigError {}

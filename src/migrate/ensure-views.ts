@@ -2,43 +2,13 @@ import type { Catalog, CatalogView, IndexSpec } from '../catalog/catalog.js';
 import type { Queryable } from '../core/db.js';
 import { MvfleetError } from '../core/errors.js';
 import { quoteIdent } from '../core/identifiers.js';
+import { indexMatches, readViewIndexes } from './view-indexes.js';
 
 /** What {@link ensureViews} had to change. Empty lists mean the database already matched. */
 export interface EnsureViewsResult {
   createdViews: string[];
   createdIndexes: string[];
   replacedIndexes: string[];
-}
-
-interface ExistingIndex {
-  name: string;
-  unique: boolean;
-  partial: boolean;
-  columns: string[];
-}
-
-async function existingIndexes(sql: Queryable, view: string): Promise<Map<string, ExistingIndex>> {
-  const rows = await sql<ExistingIndex[]>`
-    SELECT i.relname AS name,
-           ix.indisunique AS unique,
-           ix.indpred IS NOT NULL AS partial,
-           array_agg(COALESCE(a.attname, '(expression)') ORDER BY k.ord) AS columns
-    FROM pg_index ix
-    JOIN pg_class i ON i.oid = ix.indexrelid
-    CROSS JOIN LATERAL unnest(ix.indkey) WITH ORDINALITY AS k(attnum, ord)
-    LEFT JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.attnum
-    WHERE ix.indrelid = to_regclass(${quoteIdent(view)})
-    GROUP BY i.relname, ix.indisunique, ix.indpred IS NOT NULL`;
-  return new Map(rows.map((row) => [row.name, row]));
-}
-
-function matches(existing: ExistingIndex, spec: IndexSpec): boolean {
-  return (
-    existing.unique === spec.unique &&
-    !existing.partial &&
-    existing.columns.length === spec.columns.length &&
-    existing.columns.every((column, i) => column === spec.columns[i])
-  );
 }
 
 function createIndexSql(view: string, spec: IndexSpec): string {
@@ -78,10 +48,10 @@ export async function ensureViews(sql: Queryable, catalog: Catalog): Promise<Ens
       await sql.unsafe(createViewSql(view));
       result.createdViews.push(view.name);
     }
-    const indexes = await existingIndexes(sql, view.name);
+    const indexes = await readViewIndexes(sql, view.name);
     for (const spec of view.indexes) {
       const existing = indexes.get(spec.name);
-      if (existing && matches(existing, spec)) continue;
+      if (existing && indexMatches(existing, spec)) continue;
       if (existing) {
         await sql.unsafe(`DROP INDEX ${quoteIdent(spec.name)}`);
         result.replacedIndexes.push(spec.name);

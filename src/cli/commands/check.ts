@@ -1,6 +1,6 @@
 import { checkCatalog, type CheckFinding } from '../../check/check-config.js';
 import { parseCommandArgs } from '../args.js';
-import type { Command } from '../command.js';
+import type { Command } from '../../config/define-config.js';
 
 /** `error  view: message` or `warning view: message`. */
 function findingLine(finding: CheckFinding): string {

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { parseCommandArgs, parseIntegerOption } from '../args.js';
-import type { Command } from '../command.js';
+import type { Command } from '../../config/define-config.js';
 import { startDashboard } from '../../fleet/start-fleet.js';
 
 export const dashboardCommand: Command = {

@@ -1,7 +1,7 @@
 import { UsageError } from '../../core/errors.js';
 import { createProducer } from '../../producers/producer.js';
 import { parseCommandArgs } from '../args.js';
-import type { Command } from '../command.js';
+import type { Command } from '../../config/define-config.js';
 
 export const emitCommand: Command = {
   name: 'emit',

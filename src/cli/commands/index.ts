@@ -1,4 +1,4 @@
-import type { Command } from '../command.js';
+import type { Command } from '../../config/define-config.js';
 import { checkCommand } from './check.js';
 import { dashboardCommand } from './dashboard.js';
 import { emitCommand } from './emit.js';

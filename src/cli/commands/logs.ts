@@ -1,6 +1,6 @@
 import { readRefreshLogs } from '../../dashboards/refresh-logs.js';
 import { parseCommandArgs, parseIntegerOption } from '../args.js';
-import type { Command } from '../command.js';
+import type { Command } from '../../config/define-config.js';
 import { renderTable } from '../table.js';
 
 const countOrDash = (value: number | null) => (value === null ? '-' : String(value));

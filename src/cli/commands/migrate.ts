@@ -1,6 +1,6 @@
 import { migrate } from '../../migrate/migrate.js';
 import { parseCommandArgs } from '../args.js';
-import type { Command } from '../command.js';
+import type { Command } from '../../config/define-config.js';
 
 export const migrateCommand: Command = {
   name: 'migrate',

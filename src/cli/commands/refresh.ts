@@ -3,7 +3,7 @@ import { createRefreshQueue, enqueueRefresh } from '../../queue/refresh-queue.js
 import { databaseNow, waitForRefresh } from '../../producers/wait-for-refresh.js';
 import { refreshStatement } from '../../workers/refresh-sql.js';
 import { parseCommandArgs, parseIntegerOption } from '../args.js';
-import type { Command } from '../command.js';
+import type { Command } from '../../config/define-config.js';
 
 export const refreshCommand: Command = {
   name: 'refresh',

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { parseCommandArgs } from '../args.js';
-import type { Command } from '../command.js';
+import type { Command } from '../../config/define-config.js';
 import { startScheduler } from '../../fleet/start-fleet.js';
 
 export const schedulerCommand: Command = {

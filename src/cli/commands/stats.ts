@@ -1,6 +1,6 @@
 import { readRefreshStats } from '../../dashboards/refresh-stats.js';
 import { parseCommandArgs, parseIntegerOption } from '../args.js';
-import type { Command } from '../command.js';
+import type { Command } from '../../config/define-config.js';
 import { renderTable } from '../table.js';
 
 export const statsCommand: Command = {

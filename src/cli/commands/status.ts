@@ -1,6 +1,6 @@
 import { readViewStatuses, type ViewStatus } from '../../dashboards/view-status.js';
 import { parseCommandArgs } from '../args.js';
-import type { Command, CommandContext } from '../command.js';
+import type { Command, CommandContext } from '../../config/define-config.js';
 import { oneLine } from '../../core/errors.js';
 import { createRefreshQueue } from '../../queue/refresh-queue.js';
 import { nextScheduledRuns } from '../../workers/scheduler.js';

@@ -4,7 +4,7 @@ import { createRefreshQueue, enqueueRefresh } from '../../queue/refresh-queue.js
 import { readViewStatuses } from '../../dashboards/view-status.js';
 import { connectionsNeeded } from '../../workers/refresh-worker.js';
 import { parseCommandArgs, parseIntegerOption } from '../args.js';
-import type { Command } from '../command.js';
+import type { Command } from '../../config/define-config.js';
 import { startFleet } from '../../fleet/start-fleet.js';
 import { logCheckFindings } from '../../check/log-findings.js';
 

@@ -1,7 +1,7 @@
 import { UsageError } from '../../core/errors.js';
 import { NotPopulatedError, verifyView, type VerifyResult } from '../../workers/verify-view.js';
 import { parseCommandArgs } from '../args.js';
-import type { Command } from '../command.js';
+import type { Command } from '../../config/define-config.js';
 
 function describe(result: VerifyResult): string {
   const rows = `${result.rows.toLocaleString('en-US')} rows`;

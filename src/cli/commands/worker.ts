@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { connectionsNeeded } from '../../workers/refresh-worker.js';
 import { parseCommandArgs, parseIntegerOption } from '../args.js';
-import type { Command } from '../command.js';
+import type { Command } from '../../config/define-config.js';
 import { startWorker } from '../../fleet/start-fleet.js';
 import { logCheckFindings } from '../../check/log-findings.js';
 
