@@ -1,31 +1,46 @@
 /**
  * The deployment files, checked without a Docker engine: docker-compose.yml runs real mvfleet
- * subcommands with env names core/env.ts knows, its ports, healthchecks and depends_on conditions
- * line up, and the Dockerfile builds what tsconfig.build.json compiles into a non-root runtime
- * whose entry, migrations folder and healthcheck match the code.
+ * subcommands (built in, or added by the app's config) with env names src/config/env.ts knows,
+ * its ports, healthchecks and depends_on conditions line up; the Dockerfile builds what
+ * tsconfig.build.json compiles into a non-root runtime whose entry, package exports, app config
+ * and healthcheck match the code; and the files its stages hold, assembled on the host, run the
+ * example app with production dependencies only.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { createCatalog } from '../src/catalog/catalog.js';
 import { commands } from '../src/cli/commands/index.js';
-import { ENV_KEYS, loadEnv } from '../src/config/env.js';
+import { ENV_KEYS, loadEnv, minimalChildEnv } from '../src/config/env.js';
+import type { Command, MvfleetConfig } from '../src/config/define-config.js';
+import { CONFIG_FILE_NAMES } from '../src/config/load-config.js';
+import { DEFAULT_ENGINE_SCHEMA } from '../src/store/engine-schema.js';
+import { useTestDatabase } from './helpers/database.js';
 import {
   argv,
+  assembleStages,
   containerPort,
   environmentMap,
+  hostPath,
   interpolateDeep,
   isDockerIgnored,
   MissingComposeVariable,
   optionValue,
   parseDockerfile,
+  reproduceNpmRun,
   resolveInStage,
   type DockerStage,
 } from './helpers/deploy-files.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const read = (file: string) => readFileSync(path.join(root, file), 'utf8');
+const execFileAsync = promisify(execFile);
 
 interface Healthcheck {
   test?: unknown;
@@ -62,7 +77,64 @@ const dockerfile = parseDockerfile(read('Dockerfile'));
 const runtime = dockerfile.stages.at(-1)!;
 const dockerignore = read('.dockerignore');
 
-const commandByName = new Map(commands.map((command) => [command.name, command]));
+/** A stage's working directory (container path). */
+const workdir = (stage: DockerStage) => resolveInStage(stage, stage.instructions.at(-1)!, '.');
+/** COPY/ADD instructions from the build context, by stage. */
+const localCopies = dockerfile.stages.flatMap((stage) =>
+  stage.instructions
+    .filter((instruction) => (instruction.keyword === 'COPY' || instruction.keyword === 'ADD') && !instruction.flags.from)
+    .map((instruction) => ({ stage, instruction, sources: instruction.words.slice(0, -1), target: instruction.words.at(-1)! })),
+);
+
+/** The context path the runtime image holds at `containerPath` (the last COPY wins), if any. */
+function contextPathOf(containerPath: string): string | undefined {
+  let found: string | undefined;
+  for (const { stage, instruction, sources, target } of localCopies) {
+    if (stage !== runtime) continue;
+    const destination = resolveInStage(runtime, instruction, target);
+    const intoFolder = target.endsWith('/') || target === '.' || sources.length > 1;
+    for (const source of sources) {
+      const local = path.join(root, source);
+      if (!existsSync(local)) continue;
+      if (statSync(local).isDirectory()) {
+        const inside = path.posix.relative(destination, containerPath);
+        const candidate = path.posix.join(source, inside);
+        const within = inside === '' || (!inside.startsWith('..') && !path.posix.isAbsolute(inside));
+        if (within && existsSync(path.join(root, candidate)) && !isDockerIgnored(dockerignore, candidate)) found = candidate;
+      } else if ((intoFolder ? path.posix.join(destination, path.posix.basename(source)) : destination) === containerPath) {
+        found = source;
+      }
+    }
+  }
+  return found;
+}
+
+/** ENV set by the runtime stage (`ENV A=1 B=2` form). */
+const imageEnv: Record<string, string> = Object.fromEntries(
+  runtime.instructions
+    .filter((instruction) => instruction.keyword === 'ENV')
+    .flatMap((instruction) =>
+      instruction.words.map((word) => {
+        const at = word.indexOf('=');
+        if (at === -1) throw new Error(`use ENV KEY=VALUE in the Dockerfile (got ${instruction.args})`);
+        return [word.slice(0, at), word.slice(at + 1)] as const;
+      }),
+    ),
+);
+
+/** The config file the CLI finds in the image (MVFLEET_CONFIG, else the working directory's), as a container path. */
+const imageConfigPath = imageEnv.MVFLEET_CONFIG
+  ? path.posix.resolve(workdir(runtime), imageEnv.MVFLEET_CONFIG)
+  : CONFIG_FILE_NAMES.map((name) => path.posix.join(workdir(runtime), name)).find((file) => contextPathOf(file));
+/** That config, from the repository file the image copies it from. */
+const imageConfigSource = imageConfigPath === undefined ? undefined : contextPathOf(imageConfigPath);
+const appConfig: MvfleetConfig | undefined = imageConfigSource
+  ? ((await import(path.join(root, imageConfigSource))) as { default: MvfleetConfig }).default
+  : undefined;
+
+/** Built-in commands and those the image's config adds. */
+const allCommands: readonly Command[] = [...commands, ...(appConfig?.commands ?? [])];
+const commandByName = new Map(allCommands.map((command) => [command.name, command]));
 const envKeys = new Set<string>(ENV_KEYS);
 
 /** Every `--flag` in argv appears in the command's usage line. */
@@ -83,17 +155,6 @@ function serviceEnv(service: Service): Record<string, string | undefined> {
 function runtimeInstructions(keyword: string) {
   return runtime.instructions.filter((instruction) => instruction.keyword === keyword);
 }
-
-/** ENV set by the runtime stage (`ENV A=1 B=2` form). */
-const imageEnv: Record<string, string> = Object.fromEntries(
-  runtimeInstructions('ENV').flatMap((instruction) =>
-    instruction.words.map((word) => {
-      const at = word.indexOf('=');
-      if (at === -1) throw new Error(`use ENV KEY=VALUE in the Dockerfile (got ${instruction.args})`);
-      return [word.slice(0, at), word.slice(at + 1)] as const;
-    }),
-  ),
-);
 
 function hasHealthcheck(service: Service): boolean {
   if (service.healthcheck?.disable) return false;
@@ -134,12 +195,12 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('gives app services only env names core/env.ts reads, with values it accepts', () => {
+  it('gives app services only env names src/config/env.ts reads, with values it accepts', () => {
     for (const [name, service] of appServices) {
       expect(service.env_file, `${name}: env_file hides names from this check`).toBeUndefined();
       const env = serviceEnv(service);
       expect(Object.keys(env).filter((key) => !envKeys.has(key)), `${name}: unknown env names`).toEqual([]);
-      expect(() => loadEnv({ ...imageEnv, ...env }), `${name}: env rejected by core/env.ts`).not.toThrow();
+      expect(() => loadEnv({ ...imageEnv, ...env }), `${name}: env rejected by src/config/env.ts`).not.toThrow();
     }
     expect(Object.keys(imageEnv).filter((key) => !envKeys.has(key)), 'Dockerfile ENV names').toEqual([]);
   });
@@ -160,6 +221,12 @@ describe('docker-compose.yml', () => {
         expect(redis.port || '6379', name).toBe('6379');
       }
     }
+  });
+
+  it("connects as a role not named like mvfleet's schema (the default search_path starts with \"$user\")", () => {
+    const role = serviceEnv(compose.services.postgres!).POSTGRES_USER;
+    expect(role).toBeDefined();
+    expect(role, "the app's unqualified tables would land in mvfleet's schema").not.toBe(appConfig?.schema ?? DEFAULT_ENGINE_SCHEMA);
   });
 
   it('gives the write token to the dashboard only', () => {
@@ -267,17 +334,24 @@ describe('Dockerfile', () => {
     include: string[];
     compilerOptions?: { outDir?: string; rootDir?: string };
   };
+  const packageJson = JSON.parse(read('package.json')) as {
+    name: string;
+    type?: string;
+    bin: Record<string, string>;
+    exports: Record<string, { import?: string }>;
+  };
   const outDir = tsconfigBuild.compilerOptions?.outDir ?? tsconfig.compilerOptions.outDir;
   const rootDir = tsconfigBuild.compilerOptions?.rootDir ?? tsconfig.compilerOptions.rootDir;
   /** Where tsc -p tsconfig.build.json puts the compiled form of a source file. */
   const compiled = (source: string) =>
     path.posix.join(outDir, path.posix.relative(rootDir, source)).replace(/\.ts$/, '.js');
-  const workdir = (stage: DockerStage) => resolveInStage(stage, stage.instructions.at(-1)!, '.');
-  const localCopies = dockerfile.stages.flatMap((stage) =>
-    stage.instructions
-      .filter((instruction) => (instruction.keyword === 'COPY' || instruction.keyword === 'ADD') && !instruction.flags.from)
-      .map((instruction) => ({ stage, instruction, sources: instruction.words.slice(0, -1), target: instruction.words.at(-1)! })),
+  /** Where the runtime stage puts the build stage's output folder. */
+  const distCopy = runtime.instructions.find(
+    (instruction) => instruction.keyword === 'COPY' && instruction.flags.from && instruction.words[0]!.endsWith(`/${outDir}`),
   );
+  const imageDist = distCopy && resolveInStage(runtime, distCopy, distCopy.words.at(-1)!);
+  /** The container path of a compiled file. */
+  const inImageDist = (source: string) => path.posix.join(imageDist!, path.posix.relative(outDir, compiled(source)));
 
   it('is multi-stage on node:20-bookworm-slim', () => {
     expect(dockerfile.stages.length).toBeGreaterThanOrEqual(2);
@@ -304,11 +378,24 @@ describe('Dockerfile', () => {
     expect(users.at(-1)!.words[0]).not.toMatch(/^(root|0)(:|$)/);
   });
 
-  it('starts node on the compiled CLI entry, by default the dashboard on all interfaces', () => {
+  it("starts node on the package's bin, which runs the compiled CLI; by default the dashboard on all interfaces", () => {
+    const bin = packageJson.bin.mvfleet!;
     const entrypoint = runtimeInstructions('ENTRYPOINT').at(-1)!;
     expect(entrypoint.json).toBe(true);
-    expect(entrypoint.words).toEqual(['node', compiled('cli/main.ts')]);
-    expect(existsSync(path.join(root, 'cli/main.ts'))).toBe(true);
+    expect(entrypoint.words).toEqual(['node', bin]);
+    const imageBin = path.posix.resolve(workdir(runtime), bin);
+    expect(contextPathOf(imageBin), `the image ships ${bin} at ${imageBin}`).toBe(bin);
+
+    // The bin runs src/cli/run.ts when it sits next to it (a clone), else the compiled form.
+    const targets = [...read(bin).matchAll(/new URL\('([^']+)', import\.meta\.url\)/g)].map((match) => match[1]!);
+    const fromBin = (target: string) => path.posix.resolve(path.posix.dirname(imageBin), target);
+    const sourceEntry = targets.find((target) => target.endsWith('.ts'));
+    const compiledEntry = targets.find((target) => target.endsWith('.js'));
+    expect(sourceEntry && path.posix.relative(path.posix.dirname(bin), 'src/cli/run.ts')).toBe(sourceEntry);
+    expect(existsSync(path.join(root, 'src/cli/run.ts'))).toBe(true);
+    expect(contextPathOf(fromBin(sourceEntry!)), 'with sources in the image, the bin would not run dist/').toBeUndefined();
+    expect(distCopy, `COPY --from=<build> …/${outDir}`).toBeDefined();
+    expect(compiledEntry && fromBin(compiledEntry)).toBe(inImageDist('src/cli/run.ts'));
 
     const command = runtimeInstructions('CMD').at(-1)!;
     expect(command.json).toBe(true);
@@ -317,28 +404,22 @@ describe('Dockerfile', () => {
     if (command.words[0] === 'dashboard') expect(optionValue(command.words, 'host')).toMatch(/^(0\.0\.0\.0|::)$/);
   });
 
-  it('ships dist/ and the migrations where db/migrate.js looks for them, and package.json (ESM)', () => {
-    const distCopy = runtime.instructions.find(
-      (instruction) => instruction.keyword === 'COPY' && instruction.flags.from && instruction.words[0]!.endsWith(`/${outDir}`),
-    );
-    expect(distCopy, `COPY --from=<build> …/${outDir}`).toBeDefined();
-    const appDist = resolveInStage(runtime, distCopy!, distCopy!.words.at(-1)!);
+  it("ships package.json in the working directory, whose exports resolve the app's 'mvfleet' imports to dist/", () => {
+    expect(imageDist, `COPY --from=<build> …/${outDir}`).toBeDefined();
+    expect(contextPathOf(path.posix.join(workdir(runtime), 'package.json'))).toBe('package.json');
+    expect(packageJson.name).toBe('mvfleet');
+    expect(packageJson.type, 'dist/**/*.js are ES modules').toBe('module');
+    const entry = packageJson.exports['.']?.import;
+    expect(entry && path.posix.resolve(workdir(runtime), entry)).toBe(inImageDist('src/index.ts'));
+  });
 
-    const relative = /new URL\('([^']+)', import\.meta\.url\)/.exec(read('db/migrate.ts'))?.[1];
-    expect(relative, 'db/migrate.ts locates its migrations with new URL(…, import.meta.url)').toBeDefined();
-    const compiledMigrate = compiled('db/migrate.ts');
-    const expected = path.posix.join(
-      appDist,
-      path.posix.relative(outDir, path.posix.join(path.posix.dirname(compiledMigrate), relative!)),
-    );
-    const drizzleCopy = localCopies.find(({ stage, sources }) => stage === runtime && sources.includes('drizzle'));
-    expect(drizzleCopy, 'the runtime stage copies drizzle/').toBeDefined();
-    expect(resolveInStage(runtime, drizzleCopy!.instruction, drizzleCopy!.target)).toBe(expected);
-
-    const packageCopy = localCopies.find(({ stage, sources }) => stage === runtime && sources.includes('package.json'));
-    expect(packageCopy).toBeDefined();
-    expect(resolveInStage(runtime, packageCopy!.instruction, packageCopy!.target)).toBe(workdir(runtime));
-    expect((JSON.parse(read('package.json')) as { type?: string }).type).toBe('module');
+  it('ships the app: the config the CLI finds in the working directory, and the migrations folder it names', () => {
+    expect(imageConfigSource, `no mvfleet config in ${workdir(runtime)} (or MVFLEET_CONFIG) in the image`).toBeDefined();
+    expect(appConfig?.views.length).toBeGreaterThan(0);
+    // The config names its folder by absolute path, found from its own file: the image keeps the layout.
+    const migrations = path.relative(root, appConfig!.migrations!);
+    expect(contextPathOf(path.posix.join(workdir(runtime), migrations)), `${migrations} in the image`).toBe(migrations);
+    expect(existsSync(path.join(root, migrations, 'meta/_journal.json'))).toBe(true);
   });
 
   it('checks /healthz with node on the port the image listens on', () => {
@@ -375,4 +456,39 @@ describe('Dockerfile', () => {
     expect(included.filter((entry) => !copied.has(entry))).toEqual([]);
     for (const config of ['tsconfig.json', 'tsconfig.build.json']) expect(copied).toContain(config);
   });
+});
+
+describe("the image's files, assembled on the host from the Dockerfile", () => {
+  const db = useTestDatabase({ empty: true, max: 1 });
+  let into: string | undefined;
+  afterAll(async () => {
+    if (into) await rm(into, { recursive: true, force: true });
+  });
+
+  it('run the example app with production dependencies only: migrate builds its database, help lists its commands', async () => {
+    into = await mkdtemp(path.join(tmpdir(), 'mvfleet-image-'));
+    // A node_modules above the image's folders would be found; in a container there is none.
+    for (let dir = into; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+      expect(existsSync(path.join(dir, 'node_modules')), `${dir}/node_modules`).toBe(false);
+    }
+    const stages = await assembleStages(dockerfile, { context: root, dockerignore, into, run: reproduceNpmRun(root) });
+    const image = stages.at(-1)!;
+    const cwd = hostPath(image, '.');
+    expect(existsSync(path.join(cwd, 'src')), 'the runtime holds no sources').toBe(false);
+
+    const [program, ...entry] = runtimeInstructions('ENTRYPOINT').at(-1)!.words;
+    expect(program).toBe('node');
+    const env = { ...minimalChildEnv(), LOG_LEVEL: 'silent', ...imageEnv, DATABASE_URL: db.url };
+    const run = (args: string[]) => execFileAsync(process.execPath, [...entry, ...args], { cwd, env, timeout: 60_000 });
+
+    const migrate = await run(['migrate']);
+    expect(migrate.stdout).toMatch(/^migrate: mvfleet schema \w+: applied engine 0001 .*; applied 0000_init, /);
+    const viewNames = createCatalog(appConfig!).views.map((view) => view.name);
+    const missing = await db.sql`SELECT name FROM unnest(${viewNames}::text[]) AS v(name) WHERE to_regclass(quote_ident(name)) IS NULL`;
+    expect(missing, 'catalog views the image did not create').toEqual([]);
+
+    const help = await run(['help']);
+    expect(help.stdout).toContain(`Config: ${hostPath(image, imageConfigPath!)}`);
+    for (const command of allCommands) expect(help.stdout).toContain(`mvfleet ${command.usage}`);
+  }, 180_000);
 });

@@ -1,10 +1,15 @@
 /**
  * Readers for the deployment files (Dockerfile, .dockerignore, docker-compose.yml) so a test can
  * check them without a Docker engine: Compose variable interpolation, Dockerfile instructions
- * grouped by stage, and .dockerignore matching. Each covers the subset of the syntax those files
- * use, and fails loudly on what it does not understand rather than guessing.
+ * grouped by stage, .dockerignore matching, and the files each stage of an image holds. Each
+ * covers the subset of the syntax those files use, and fails loudly on what it does not
+ * understand rather than guessing.
  */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { cp, mkdir, readFile, stat, symlink } from 'node:fs/promises';
 import path from 'node:path';
+import { promisify } from 'node:util';
 
 // ---------------------------------------------------------------------------------------------
 // Compose interpolation
@@ -255,4 +260,138 @@ export function isDockerIgnored(dockerignore: string, contextPath: string): bool
     if (candidates.some((candidate) => rule.regexp.test(candidate))) ignored = !rule.negate;
   }
   return ignored;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The files of an image, without an engine
+// ---------------------------------------------------------------------------------------------
+
+/** One stage's file system, assembled in a host folder. */
+export interface AssembledStage {
+  name: string | undefined;
+  /** Host folder standing for the stage's `/`. */
+  root: string;
+  /** The stage's last WORKDIR (container path). */
+  workdir: string;
+}
+
+export interface AssembleOptions {
+  /** Build context: the folder `docker build` is given. */
+  context: string;
+  /** Contents of the context's .dockerignore. */
+  dockerignore: string;
+  /** Empty host folder in which each stage gets a folder of its own. */
+  into: string;
+  /**
+   * Carries out a RUN instruction's shell command in `cwd` (the host folder of the stage's
+   * WORKDIR); it throws for a command it cannot reproduce.
+   */
+  run(command: string, cwd: string): Promise<void>;
+}
+
+/** A container path of a stage, on the host. */
+export function hostPath(stage: AssembledStage, containerPath: string): string {
+  return path.join(stage.root, path.posix.resolve(stage.workdir, containerPath));
+}
+
+/**
+ * Builds every stage's files the way `docker build` would: FROM an earlier stage starts from
+ * its files (a base image from an empty folder), WORKDIR, COPY from the context (minus what
+ * .dockerignore excludes) or `--from` an earlier stage, and RUN through `options.run`. Other
+ * instructions only set metadata and are skipped.
+ */
+export async function assembleStages(
+  dockerfile: { stages: DockerStage[] },
+  options: AssembleOptions,
+): Promise<AssembledStage[]> {
+  const assembled: AssembledStage[] = [];
+  for (const [index, stage] of dockerfile.stages.entries()) {
+    const root = path.join(options.into, `${index}-${stage.name ?? 'stage'}`);
+    const parent = assembled.find((earlier) => earlier.name === stage.from);
+    if (parent) await cp(parent.root, root, { recursive: true, verbatimSymlinks: true });
+    else await mkdir(root, { recursive: true });
+    const current: AssembledStage = { name: stage.name, root, workdir: parent?.workdir ?? '/' };
+
+    for (const instruction of stage.instructions) {
+      const { keyword } = instruction;
+      if (keyword === 'WORKDIR') {
+        current.workdir = path.posix.resolve(current.workdir, instruction.words[0]!);
+        await mkdir(path.join(root, current.workdir), { recursive: true });
+      } else if (keyword === 'COPY') {
+        await copy(instruction, current, assembled, options);
+      } else if (keyword === 'RUN') {
+        if (instruction.json) throw new Error(`RUN in exec form is not reproduced: ${instruction.args}`);
+        await options.run(instruction.words.join(' '), path.join(root, current.workdir));
+      } else if (keyword === 'ADD') {
+        throw new Error(`ADD is not reproduced (use COPY): ${instruction.args}`);
+      }
+    }
+    assembled.push(current);
+  }
+  return assembled;
+}
+
+async function copy(
+  instruction: DockerInstruction,
+  stage: AssembledStage,
+  earlier: readonly AssembledStage[],
+  options: AssembleOptions,
+): Promise<void> {
+  const sources = instruction.words.slice(0, -1);
+  const target = instruction.words.at(-1)!;
+  const destination = path.join(stage.root, path.posix.resolve(stage.workdir, target));
+  const intoFolder = target.endsWith('/') || target === '.' || sources.length > 1;
+  const from = instruction.flags.from;
+  const origin = from === undefined ? undefined : earlier.find((candidate) => candidate.name === from);
+  if (from !== undefined && !origin) throw new Error(`COPY --from=${from}: no earlier stage of that name`);
+
+  for (const source of sources) {
+    const hostSource = origin ? path.join(origin.root, path.posix.resolve('/', source)) : path.join(options.context, source);
+    if (!origin && isDockerIgnored(options.dockerignore, source)) throw new Error(`COPY ${source}: excluded by .dockerignore`);
+    const stats = await stat(hostSource).catch(() => undefined);
+    if (!stats) throw new Error(`COPY ${source}: not found${from ? ` in stage ${from}` : ' in the build context'}`);
+    // A folder's contents land in the destination; a file lands in it, or as it.
+    const to = stats.isDirectory() || !intoFolder ? destination : path.join(destination, path.basename(source));
+    await cp(hostSource, to, {
+      recursive: true,
+      verbatimSymlinks: true,
+      filter: (file) => origin !== undefined || !isDockerIgnored(options.dockerignore, path.relative(options.context, file)),
+    });
+  }
+}
+
+/**
+ * RUN commands of a Node image reproduced with a repository's installed packages: `npm ci`
+ * links them (with --omit=dev, only the top-level packages package-lock.json does not mark
+ * dev), `npm run <script>` runs, `npm cache clean` does nothing. Anything else is refused,
+ * so a new RUN step needs a decision here.
+ */
+export function reproduceNpmRun(repository: string): AssembleOptions['run'] {
+  return async (command, cwd) => {
+    for (const step of command.split('&&').map((part) => part.trim())) {
+      const script = /^npm run ([\w:-]+)$/.exec(step)?.[1];
+      if (/^npm ci\b/.test(step)) await linkPackages(repository, cwd, /\s--omit=dev\b/.test(step));
+      else if (script) await promisify(execFile)('npm', ['run', script], { cwd });
+      else if (!/^npm cache clean\b/.test(step)) throw new Error(`no host equivalent for RUN step "${step}"`);
+    }
+  };
+}
+
+async function linkPackages(repository: string, cwd: string, productionOnly: boolean): Promise<void> {
+  const lockText = await readFile(path.join(cwd, 'package-lock.json'), 'utf8');
+  if (lockText !== (await readFile(path.join(repository, 'package-lock.json'), 'utf8'))) {
+    throw new Error(`${cwd}/package-lock.json is not the repository's: its node_modules cannot stand for npm ci`);
+  }
+  if (!productionOnly) {
+    await symlink(path.join(repository, 'node_modules'), path.join(cwd, 'node_modules'));
+    return;
+  }
+  const lock = JSON.parse(lockText) as { packages: Record<string, { dev?: boolean }> };
+  for (const [location, entry] of Object.entries(lock.packages)) {
+    // Top-level packages only: nested ones come inside their parent's folder.
+    if (!/^node_modules\/(@[^/]+\/)?[^/]+$/.test(location) || entry.dev) continue;
+    if (!existsSync(path.join(repository, location))) continue; // an optional package for another platform
+    await mkdir(path.dirname(path.join(cwd, location)), { recursive: true });
+    await symlink(path.join(repository, location), path.join(cwd, location));
+  }
 }
