@@ -101,12 +101,26 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     await tx`SELECT pg_advisory_xact_lock(hashtext('mvfleet:migrate'))`;
     const engineApplied = await migrateEngine(tx, catalog.store);
     for (const migration of engineApplied) logger.debug({ migration }, 'applied mvfleet migration');
+    await keepAppObjectsOutOfEngineSchema(tx, catalog.store.schema);
     const { applied, droppedDependants } = await applyAppMigrations(tx, catalog, migrations, logger);
     const ensured = await ensureViews(tx, catalog);
     for (const view of ensured.createdViews) logger.debug({ view }, 'created materialized view (unpopulated)');
     for (const index of [...ensured.createdIndexes, ...ensured.replacedIndexes]) logger.debug({ index }, 'created index');
     return { engineApplied, applied, droppedDependants, ...ensured };
   });
+}
+
+/**
+ * The app's migrations and views name their objects without a schema, so they land in the
+ * first schema of the search path; PostgreSQL's default path starts with `"$user"`, which is
+ * the engine's schema when the database role has its name. For this transaction, the search
+ * path is the session's without the engine schema.
+ */
+async function keepAppObjectsOutOfEngineSchema(tx: Queryable, schema: string): Promise<void> {
+  await tx`
+    SELECT set_config('search_path',
+      COALESCE((SELECT string_agg(quote_ident(s), ', ') FROM unnest(current_schemas(false)) AS s WHERE s <> ${schema}), 'public'),
+      true)`;
 }
 
 /** Applies the app's drizzle-kit migrations newer than the last one its journal records. */

