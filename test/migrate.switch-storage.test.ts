@@ -1,13 +1,11 @@
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { rm } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { pgMaterializedView } from 'drizzle-orm/pg-core';
 import { createCatalog, type Catalog } from '../src/catalog/catalog.js';
 import { wholeView } from '../src/catalog/key-scope.js';
 import { recordDirtyKeys } from '../src/store/dirty-keys.js';
 import { migrate } from '../src/migrate/migrate.js';
-import { demoMigrationsFolder } from './helpers/catalog.js';
+import { demoMigrationsFolder, demoMigrationsThrough } from './helpers/catalog.js';
 import { demoCatalog, demoViewDefinitions } from '../examples/demo/schema/catalog.js';
 import { demoEvents } from '../examples/demo/schema/events.js';
 import { revenueByProjectMonthColumns, revenueByProjectMonthQuery } from '../examples/demo/schema/views/revenue-by-project-month.js';
@@ -34,19 +32,6 @@ function catalogWithKeyedMvs(): Catalog {
   return createCatalog({ events: demoEvents, views });
 }
 
-/** The repository's migrations up to (not including) `tag`, in a folder of their own. */
-async function migrationsBefore(tag: string): Promise<string> {
-  const folder = await mkdtemp(path.join(tmpdir(), 'mvfleet-migrations-'));
-  await cp(demoMigrationsFolder, folder, { recursive: true });
-  const journalPath = path.join(folder, 'meta', '_journal.json');
-  const journal = JSON.parse(await readFile(journalPath, 'utf8')) as { entries: { tag: string }[] };
-  const cut = journal.entries.findIndex((entry) => entry.tag === tag);
-  expect(cut).toBeGreaterThan(0);
-  journal.entries = journal.entries.slice(0, cut);
-  await writeFile(journalPath, JSON.stringify(journal));
-  return folder;
-}
-
 const relkind = async (db: ReturnType<typeof useTestDatabase>, name: string) => {
   const [row] = await db.sql<[{ kind: string | null }]>`SELECT (SELECT relkind::text FROM pg_class WHERE oid = to_regclass(${name})) AS kind`;
   return row.kind;
@@ -60,7 +45,7 @@ describe('switching keyed views from MV to table storage is a migration', () => 
   });
 
   it('keyed MVs refresh whole and drain their keys; the migration swaps in tables that the fleet then builds exactly', async () => {
-    const before = await migrationsBefore('0002_keyed_views');
+    const before = await demoMigrationsThrough('0001_revenue_view_inline_ctes');
     folders.push(before);
     const oldCatalog = catalogWithKeyedMvs();
     await migrate({ sql: db.sql, catalog: oldCatalog, migrationsFolder: before });

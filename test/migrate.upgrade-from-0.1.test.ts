@@ -4,8 +4,7 @@
  * the refresh history, pending keys and table-view state move to schema `mvfleet` unchanged,
  * and the fleet carries on from them.
  */
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -17,7 +16,7 @@ import { createRefreshExecutor } from '../src/workers/refresh-executor.js';
 import { demoCatalog, demoViewDefinitions } from '../examples/demo/schema/catalog.js';
 import { demoEvents } from '../examples/demo/schema/events.js';
 import { seedDemo } from '../examples/demo/seed/index.js';
-import { demoMigrationsFolder } from './helpers/catalog.js';
+import { demoMigrationsFolder, demoMigrationsThrough } from './helpers/catalog.js';
 import { runCli } from './helpers/cli.js';
 import { useTestDatabase } from './helpers/database.js';
 import { viewAndReference } from './helpers/reference-views.js';
@@ -26,19 +25,6 @@ const repositoryRoot = fileURLToPath(new URL('..', import.meta.url));
 
 /** The last migration of the example that mvfleet 0.1 shipped. */
 const LAST_0_1_MIGRATION = '0003_dirty_keys_autovacuum';
-
-/** The example's migrations as 0.1 shipped them (its journal up to {@link LAST_0_1_MIGRATION}), in a folder of their own. */
-async function migrationsOf01(): Promise<string> {
-  const folder = await mkdtemp(path.join(tmpdir(), 'mvfleet-0.1-migrations-'));
-  await cp(demoMigrationsFolder, folder, { recursive: true });
-  const journalPath = path.join(folder, 'meta', '_journal.json');
-  const journal = JSON.parse(await readFile(journalPath, 'utf8')) as { entries: { tag: string }[] };
-  const last = journal.entries.findIndex((entry) => entry.tag === LAST_0_1_MIGRATION);
-  expect(last).toBeGreaterThan(0);
-  journal.entries = journal.entries.slice(0, last + 1);
-  await writeFile(journalPath, JSON.stringify(journal));
-  return folder;
-}
 
 /** 0.1's catalog: the same views and events, with its bookkeeping in `public`. */
 const catalog01 = createCatalog({ views: demoViewDefinitions, events: demoEvents, schema: 'public' });
@@ -99,7 +85,7 @@ describe('upgrading a database that mvfleet 0.1 migrated', () => {
     // 0.1's state: its migrate applied 0000–0003 (drizzle journal rows with the journal's `when`
     // and the file's sha256) and ensured the views. Today's migrate does the same and also
     // creates schema mvfleet first; dropping that schema leaves exactly what 0.1 left.
-    const folder01 = await migrationsOf01();
+    const folder01 = await demoMigrationsThrough(LAST_0_1_MIGRATION);
     folders.push(folder01);
     await migrate({ sql: db.sql, catalog: demoCatalog, migrationsFolder: folder01 });
     await db.sql`DROP SCHEMA mvfleet CASCADE`;

@@ -1,3 +1,6 @@
+import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCatalog, viewNameOf, type Catalog, type ViewDefinition } from '../../src/catalog/catalog.js';
 import { demoViewDefinitions } from '../../examples/demo/schema/catalog.js';
@@ -17,3 +20,19 @@ export function demoCatalogWith(overrides: ViewOverrides): Catalog {
 
 /** The example's drizzle-kit migrations folder. */
 export const demoMigrationsFolder = fileURLToPath(new URL('../../examples/demo/drizzle', import.meta.url));
+
+/**
+ * The example's migrations up to and including `lastTag`, in a temporary folder of their own
+ * (the caller removes it): a database as an earlier version of the example left it.
+ */
+export async function demoMigrationsThrough(lastTag: string): Promise<string> {
+  const folder = await mkdtemp(path.join(tmpdir(), 'mvfleet-migrations-'));
+  await cp(demoMigrationsFolder, folder, { recursive: true });
+  const journalPath = path.join(folder, 'meta', '_journal.json');
+  const journal = JSON.parse(await readFile(journalPath, 'utf8')) as { entries: { tag: string }[] };
+  const last = journal.entries.findIndex((entry) => entry.tag === lastTag);
+  if (last < 0) throw new Error(`the example has no migration ${lastTag}`);
+  journal.entries = journal.entries.slice(0, last + 1);
+  await writeFile(journalPath, JSON.stringify(journal));
+  return folder;
+}
