@@ -17,7 +17,7 @@ export class UsageError extends MvfleetError {
   override readonly exitCode = 2;
 }
 
-/** The environment (or an options object) is invalid; lists every problem. */
+/** The environment, the config file or a factory's options object is invalid; lists every problem. */
 export class ConfigError extends MvfleetError {
   override readonly exitCode = 2;
 }

@@ -5,7 +5,7 @@ import { Hono } from 'hono';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Catalog } from '../catalog/catalog.js';
 import type { Queryable } from '../core/db.js';
-import { oneLine } from '../core/errors.js';
+import { ConfigError, oneLine } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { createTokenCheck } from './auth.js';
 import { createBoardApp } from './bull-board.js';
@@ -100,7 +100,7 @@ function validate(options: DashboardOptions): void {
   if (options.dependencyTimeoutMs !== undefined && !(options.dependencyTimeoutMs > 0)) {
     problems.push(`dependencyTimeoutMs must be > 0 (got ${options.dependencyTimeoutMs})`);
   }
-  if (problems.length > 0) throw new RangeError(problems.join('; '));
+  if (problems.length > 0) throw new ConfigError(`createDashboard: ${problems.join('; ')}`);
 }
 
 /** Creates the dashboard: freshness page, JSON API, Bull Board, `/metrics`, health probes. */
@@ -147,7 +147,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
 
   async function listen(port: number, host = '127.0.0.1'): Promise<DashboardListener> {
     if (closed) throw new Error('dashboard is closed');
-    if (!(Number.isInteger(port) && port >= 0 && port <= 65_535)) throw new RangeError(`port must be an integer 0-65535 (got ${port})`);
+    if (!(Number.isInteger(port) && port >= 0 && port <= 65_535)) throw new ConfigError(`listen: port must be an integer 0-65535 (got ${port})`);
     const server = await new Promise<ServerType>((resolve, reject) => {
       const created = serve({ fetch: app.fetch, port, hostname: host }, () => resolve(created));
       created.once('error', reject);

@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import type { Catalog } from '../catalog/catalog.js';
 import type { Queryable } from '../core/db.js';
-import { ConnectionError, MvfleetError, UsageError, oneLine, sqlStateOf } from '../core/errors.js';
+import { ConfigError, ConnectionError, MvfleetError, UsageError, oneLine, sqlStateOf } from '../core/errors.js';
 import { eventKey } from '../catalog/event-keys.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { createRedisQueueBackend, type QueueBackend } from '../queue/queue-backend.js';
@@ -60,13 +60,13 @@ export interface Producer extends AsyncDisposable {
 export function createProducer(options: ProducerOptions): Producer {
   const { catalog } = options;
   if (!options.backend === !options.redisUrl) {
-    throw new UsageError('createProducer: pass exactly one of `backend` and `redisUrl`');
+    throw new ConfigError('createProducer: pass exactly one of `backend` and `redisUrl`');
   }
   if (options.backend && options.prefix !== undefined) {
-    throw new UsageError('createProducer: `prefix` goes with `redisUrl`; a `backend` carries its own');
+    throw new ConfigError('createProducer: `prefix` goes with `redisUrl`; a `backend` carries its own');
   }
   const timeoutMs = options.timeoutMs ?? 5_000;
-  if (!(timeoutMs > 0)) throw new UsageError(`createProducer: timeoutMs must be > 0 (got ${timeoutMs})`);
+  if (!(timeoutMs > 0)) throw new ConfigError(`createProducer: timeoutMs must be > 0 (got ${timeoutMs})`);
   const logger = options.logger ?? silentLogger();
   const ownBackend = options.redisUrl
     ? createRedisQueueBackend({ url: options.redisUrl, prefix: options.prefix, role: 'producer' })

@@ -4,7 +4,7 @@ import { createPostgresBackend, Queue, Worker, type Processor, type WorkerOption
 import type { Redis } from 'ioredis';
 import pg from 'pg';
 import { describeTarget } from '../core/db.js';
-import { ConnectionError, oneLine } from '../core/errors.js';
+import { ConfigError, ConnectionError, oneLine } from '../core/errors.js';
 import { createRedis, describeRedisTarget } from './redis.js';
 import { withTimeout } from '../core/with-timeout.js';
 
@@ -107,7 +107,7 @@ export function createRedisQueueBackend(options: RedisQueueBackendOptions): Queu
 
 export function createPostgresQueueBackend(options: PostgresQueueBackendOptions): QueueBackend {
   const schema = options.schema ?? 'mvfleet_queue';
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new ConnectionError(`queue schema must be a plain identifier (got "${schema}")`);
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new ConfigError(`queue schema must be a plain identifier (got "${schema}")`);
   // Each queue and worker builds its own pool from this config (BullMQ owns and closes it);
   // `migrate` creates BullMQ's schema on first use.
   const connection = () => ({ connectionString: options.url, schema, migrate: true, max: 4 });

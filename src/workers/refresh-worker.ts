@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { DelayedError, MetricsTime, UnrecoverableError, type Job } from 'bullmq';
 import type { Catalog } from '../catalog/catalog.js';
 import type { Sql } from '../core/db.js';
-import { oneLine } from '../core/errors.js';
+import { ConfigError, oneLine } from '../core/errors.js';
 import { TimeoutError, withTimeout } from '../core/with-timeout.js';
 import type { QueueBackend } from '../queue/queue-backend.js';
 import { silentLogger, type Logger } from '../core/logger.js';
@@ -142,7 +142,7 @@ function validate(options: RefreshWorkerOptions): void {
   if (stalledIntervalMs !== undefined && !(stalledIntervalMs >= 100)) {
     problems.push(`stalledIntervalMs must be >= 100 (got ${stalledIntervalMs})`);
   }
-  if (problems.length > 0) throw new RangeError(`createWorker: ${problems.join('; ')}`);
+  if (problems.length > 0) throw new ConfigError(`createWorker: ${problems.join('; ')}`);
 }
 
 /** Creates a BullMQ worker that runs refresh jobs through the executor. */
