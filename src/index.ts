@@ -57,7 +57,7 @@ export { createLogger, silentLogger, type Logger } from './core/logger.js';
 
 // Roles
 export { createProducer, type Producer, type ProducerOptions, type RefreshHandle } from './producers/producer.js';
-export type { RefreshWaitResult } from './producers/wait-for-refresh.js';
+export { RefreshWaitTimeoutError, type RefreshWaitResult } from './producers/wait-for-refresh.js';
 export { createWorker, connectionsNeeded, type RefreshWorker, type RefreshWorkerOptions } from './workers/refresh-worker.js';
 export { createScheduler, type Scheduler, type SchedulerOptions } from './workers/scheduler.js';
 export {

@@ -38,11 +38,11 @@ export async function ensureViews(sql: Queryable, catalog: Catalog): Promise<Ens
       const found = kind === 'm' ? 'a materialized view' : kind === 'r' ? 'a table' : `a relation of kind ${kind}`;
       throw new MvfleetError(
         `${view.name} is ${found} but the catalog stores it as ${view.storage === 'table' ? 'a table' : 'a materialized view'}: ` +
-          'generate the migration that switches it (npm run db:generate)',
+          'generate the migration that switches it (drizzle-kit generate)',
       );
     }
     if (kind === null && view.storage === 'table') {
-      throw new MvfleetError(`table ${view.name} does not exist: generate its migration (npm run db:generate)`);
+      throw new MvfleetError(`table ${view.name} does not exist: generate its migration (drizzle-kit generate)`);
     }
     if (kind === null) {
       await sql.unsafe(createViewSql(view));

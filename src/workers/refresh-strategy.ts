@@ -71,7 +71,7 @@ export async function applyRefresh(
   if (state.storage !== view.storage) {
     const found = state.storage === 'table' ? 'a table' : 'a materialized view';
     throw new PermanentRefreshError(
-      `${view.name} is ${found}, the catalog says ${view.storage}: generate the migration (npm run db:generate) and run mvfleet migrate`,
+      `${view.name} is ${found}, the catalog says ${view.storage}: generate the migration (drizzle-kit generate) and run mvfleet migrate`,
       '42809',
       null,
     );
