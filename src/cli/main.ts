@@ -5,6 +5,10 @@ import { createLogger } from '../core/logger.js';
 import type { Command, CommandContext } from '../config/define-config.js';
 import { commands as builtInCommands } from './commands/index.js';
 import { connectDatabase, connectQueueBackend } from './services.js';
+import { SUPERVISED_CHILD_FLAG, superviseRole, type FinishedMessage } from './supervisor.js';
+
+/** Long-running roles: the `mvfleet` process supervises them in a child (see supervisor.ts). */
+const SUPERVISED_COMMANDS = new Set(['worker', 'scheduler', 'dashboard', 'up']);
 
 function help(commands: readonly Command[], note: string): string {
   const width = Math.max(...commands.map((command) => command.usage.length));
@@ -36,8 +40,23 @@ function extractConfigFlag(argv: string[]): { args: string[]; configPath: string
   return { args, configPath };
 }
 
-/** Runs one CLI invocation and resolves to its exit code; never throws. */
+/**
+ * Runs one CLI invocation and resolves to its exit code; never throws. A supervised child
+ * (started by the supervisor with its internal flag) tells its supervisor the code it
+ * returned, so that only a process that dies is restarted.
+ */
 export async function main(argv: string[]): Promise<number> {
+  if (!argv.includes(SUPERVISED_CHILD_FLAG)) return runInvocation(argv, false);
+  const code = await runInvocation(argv.filter((arg) => arg !== SUPERVISED_CHILD_FLAG), true);
+  if (process.connected) {
+    const finished: FinishedMessage = { mvfleet: 'finished', code };
+    await new Promise((resolve) => process.send!(finished, resolve));
+    process.disconnect();
+  }
+  return code;
+}
+
+async function runInvocation(argv: string[], supervised: boolean): Promise<number> {
   let args: string[];
   let configPath: string | undefined;
   try {
@@ -63,16 +82,24 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   const controller = new AbortController();
+  const force = new AbortController();
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     signals += 1;
-    // A second signal means "now": stop waiting for graceful shutdown.
-    if (signals > 1) process.exit(130);
-    process.stderr.write(`mvfleet: ${signal} received, stopping (send again to force)\n`);
-    controller.abort();
+    // A second signal means "now": stop waiting for graceful shutdown (a supervised child is killed).
+    if (signals > 1) {
+      force.abort();
+      process.exit(130);
+    }
+    // A supervised child stays quiet: its supervisor has said it.
+    if (!supervised) process.stderr.write(`mvfleet: ${signal} received, stopping (send again to force)\n`);
+    controller.abort(signal);
   };
+  // A supervised child whose supervisor is gone (killed) stops as if signalled: never an orphan.
+  const onOrphaned = () => controller.abort('SIGTERM');
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  if (supervised) process.on('disconnect', onOrphaned);
 
   const context: CommandContext = {
     env: readEnv,
@@ -85,6 +112,16 @@ export async function main(argv: string[]): Promise<number> {
     signal: controller.signal,
   };
   try {
+    if (!supervised && SUPERVISED_COMMANDS.has(name)) {
+      return await superviseRole({
+        entry: process.argv[1]!,
+        args: argv,
+        role: name,
+        logger: context.logger,
+        signal: controller.signal,
+        force: force.signal,
+      });
+    }
     const command = await findCommand(name, config);
     return await command.run(rest, context);
   } catch (error) {
@@ -95,6 +132,7 @@ export async function main(argv: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('disconnect', onOrphaned);
   }
 }
 
