@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { JobsOptions } from 'bullmq';
 import { z } from 'zod';
 import type { CatalogView } from '../catalog/catalog.js';
@@ -72,6 +73,11 @@ export const BACKOFF_TYPE = 'mvfleet-view';
  * the data before the request's write.
  * The default key is the view, suffixed with the mode when it is not `auto` and with `keys`
  * for key-scoped requests: a whole-view request must never be absorbed by a targeted one.
+ *
+ * Every job gets a random UUID as its id, kept in `mv_refresh_log.job_id`: BullMQ's own ids
+ * count from 1 again when the queue's store loses its data, so they would repeat in the log.
+ * Coalescing is unaffected: a request that joins a pending job gets that job's id, and the one
+ * kept while a job runs becomes a job under its own id.
  */
 export function refreshJobOptions(
   view: CatalogView,
@@ -79,6 +85,7 @@ export function refreshJobOptions(
   options: { delayMs?: number; coalesceKey?: string } = {},
 ): JobsOptions {
   return {
+    jobId: randomUUID(),
     attempts: view.retryBackoffMs.length + 1,
     backoff: { type: BACKOFF_TYPE },
     removeOnComplete: REMOVE_ON_COMPLETE,

@@ -1,16 +1,28 @@
 import { MvfleetError } from '../core/errors.js';
 
+/**
+ * What a failed refresh is blamed on. `environment`: the database was unreachable, restarting,
+ * full of connections, or an operator cancelled the statement; the refresh runs again as soon
+ * as the database answers, without spending an attempt. `view`: the view's own refresh failed
+ * (lock or statement timeout, an error in its SQL); the view's retry backoff applies.
+ */
+export type FailureOrigin = 'environment' | 'view';
+
 /** A refresh that failed and may succeed later (lock timeout, statement timeout, lost connection). */
 export class RefreshFailedError extends MvfleetError {
+  /** See {@link FailureOrigin}. */
+  readonly origin: FailureOrigin;
+
   constructor(
     message: string,
     /** SQLSTATE reported by PostgreSQL, if any. */
     readonly sqlState: string | null,
     /** `mv_refresh_log.id` of the failed attempt, if a row was written. */
     readonly logId: number | null,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; origin?: FailureOrigin },
   ) {
     super(message, options);
+    this.origin = options?.origin ?? 'view';
   }
 }
 
@@ -27,4 +39,51 @@ const PERMANENT_CLASSES = new Set(['42', '22', '23']);
 export function isPermanentSqlState(sqlState: string | null): boolean {
   if (!sqlState) return false;
   return PERMANENT_SQLSTATES.has(sqlState) || PERMANENT_CLASSES.has(sqlState.slice(0, 2));
+}
+
+/**
+ * Failures of the connection rather than of the statement: postgres.js's own codes and the
+ * socket errors Node reports. `ENOTFOUND` is left out on purpose: a misspelt host would
+ * otherwise be waited on forever instead of failing.
+ */
+const ENVIRONMENT_CODES = new Set([
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+]);
+/** admin_shutdown, crash_shutdown, cannot_connect_now, too_many_connections (and class 08, connection exception). */
+const ENVIRONMENT_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
+
+/**
+ * Blames a failure on the environment or on the view (see {@link FailureOrigin}). Looks
+ * through `cause` chains and the errors of an `AggregateError` (a refused connection to a
+ * host with several addresses). A cancelled statement (57014) is the environment's when an
+ * operator cancelled it (`pg_cancel_backend`, "due to user request") and the view's when it
+ * ran past its statement_timeout; a server whose messages are translated (lc_messages) gets
+ * the view's backoff, as before this distinction existed.
+ */
+export function failureOrigin(error: unknown): FailureOrigin {
+  const seen = new Set<unknown>();
+  const pending = [error];
+  while (pending.length > 0) {
+    const current = pending.shift();
+    if (typeof current !== 'object' || current === null || seen.has(current)) continue;
+    seen.add(current);
+    const { code, message, cause, errors } = current as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
+    if (typeof code === 'string') {
+      if (ENVIRONMENT_CODES.has(code) || ENVIRONMENT_SQLSTATES.has(code) || /^08[0-9A-Z]{3}$/.test(code)) return 'environment';
+      if (code === '57014') return typeof message === 'string' && message.includes('due to user request') ? 'environment' : 'view';
+    }
+    pending.push(cause);
+    if (Array.isArray(errors)) pending.push(...(errors as unknown[]));
+  }
+  return 'view';
 }

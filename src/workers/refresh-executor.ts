@@ -4,8 +4,8 @@ import type { Sql } from '../core/db.js';
 import { oneLine, sqlStateOf } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import type { RefreshMode, RefreshReason, RefreshStrategy } from '../store/refresh-log.js';
-import { PermanentRefreshError, RefreshFailedError, isPermanentSqlState } from './refresh-errors.js';
-import { insertSkipped, markFailed, markSuccess, startAttempt, type AttemptIdentity } from './refresh-log-store.js';
+import { PermanentRefreshError, RefreshFailedError, failureOrigin, isPermanentSqlState } from './refresh-errors.js';
+import { insertFailed, insertSkipped, markFailed, markSuccess, startAttempt, type AttemptIdentity } from './refresh-log-store.js';
 import { beginRefresh } from './refresh-sql.js';
 import { applyRefresh, type ModePreference, type RefreshScope } from './refresh-strategy.js';
 import { probeLockWait } from './lock-wait-probe.js';
@@ -90,9 +90,19 @@ export interface RefreshExecutorOptions {
 export interface RefreshExecutor extends EventEmitter<RefreshExecutorEvents> {
   /**
    * Refreshes one view under its fence. Resolves with the outcome; rejects with
-   * {@link PermanentRefreshError} or {@link RefreshFailedError} after logging the failure.
+   * {@link PermanentRefreshError} or {@link RefreshFailedError} (its `origin` says whether the
+   * view or the environment failed) after writing the attempt's `failed` row, also for an
+   * attempt that failed before its `running` row; when the database does not answer, the row
+   * waits for {@link RefreshExecutor.recordFailure}.
    */
   refresh(request: RefreshRequest): Promise<RefreshOutcome>;
+  /**
+   * Writes the log row of a failed attempt that {@link RefreshExecutor.refresh} could not write
+   * when it failed (the database did not answer); call it once the database answers again.
+   * Resolves with the row's id; does nothing for a failure already recorded; rejects, and can
+   * be called again, while the database still does not answer.
+   */
+  recordFailure(error: RefreshFailedError): Promise<number | null>;
   /**
    * Cancels every refresh in flight (`pg_cancel_backend`); their views keep their previous
    * contents and their log rows say `cancelled: <why>`.
@@ -111,6 +121,8 @@ export function createRefreshExecutor(options: RefreshExecutorOptions): RefreshE
   const running = new Map<string, number>(); // view -> backend pid of its refresh transaction
   const cancelled = new Map<string, string>(); // view -> why its refresh was cancelled
   const emitter = new EventEmitter<RefreshExecutorEvents>();
+  // Failed attempts whose log row could not be written yet (the database was unreachable).
+  const unrecorded = new WeakMap<RefreshFailedError, () => Promise<number>>();
 
   async function refresh(request: RefreshRequest): Promise<RefreshOutcome> {
     let view: CatalogView;
@@ -129,6 +141,7 @@ export function createRefreshExecutor(options: RefreshExecutorOptions): RefreshE
       requestedAt: request.requestedAt ?? null,
     };
     const log = logger.child({ view: view.name, jobId: identity.jobId, attempt: identity.attempt });
+    const began = performance.now();
 
     let mode: RefreshMode | null = null;
     let lockWaitMs: number | null = null;
@@ -212,25 +225,40 @@ export function createRefreshExecutor(options: RefreshExecutorOptions): RefreshE
       }
       return outcome;
     } catch (cause) {
+      const failedAt = performance.now();
       // The running row may still be on its way: a failure must close it, never leave it running.
       const attemptRow = pendingAttempt as Promise<{ id: number }> | null;
-      const logId = attemptRow ? await attemptRow.then((attempt) => attempt.id, () => null) : null;
+      const runningId = attemptRow ? await attemptRow.then((attempt) => attempt.id, () => null) : null;
       const sqlState = cause instanceof RefreshFailedError ? cause.sqlState : sqlStateOf(cause);
       const cancelReason = sqlState === '57014' ? cancelled.get(view.name) : undefined;
       const detail = cancelReason ? `cancelled: ${cancelReason}` : oneLine(cause);
       const message = `refresh of ${view.name} failed: ${detail}`;
       const permanent = cause instanceof PermanentRefreshError || isPermanentSqlState(sqlState);
+      const origin = permanent ? 'view' : failureOrigin(cause);
+      // An attempt that failed before its running row (in the fence statement, or on a broken
+      // connection) still gets a row, so the page, the API and the metrics count it.
+      const record = async () => {
+        if (runningId === null) {
+          const ranForMs = failedAt - began;
+          return insertFailed(sql, catalog.store, identity, { mode, message: detail, sqlState, ranForMs, failedAgoMs: performance.now() - failedAt });
+        }
+        await markFailed(sql, catalog.store, runningId, { mode, lockWaitMs, message: detail, sqlState });
+        return runningId;
+      };
+      let logId = runningId;
+      let recorded = false;
+      try {
+        logId = await record();
+        recorded = true;
+      } catch (logError) {
+        // Unreachable database: the caller writes it once the database answers (recordFailure).
+        log.warn({ err: logError, origin }, 'could not record the failed refresh yet');
+      }
       const error = permanent
         ? new PermanentRefreshError(message, sqlState, logId, { cause })
-        : new RefreshFailedError(message, sqlState, logId, { cause });
-      if (logId !== null) {
-        try {
-          await markFailed(sql, catalog.store, logId, { mode, lockWaitMs, message: detail, sqlState });
-        } catch (logError) {
-          log.error({ err: logError }, 'could not record the failed refresh');
-        }
-      }
-      log.warn({ sqlState, permanent, err: cause }, message);
+        : new RefreshFailedError(message, sqlState, logId, { cause, origin });
+      if (!recorded) unrecorded.set(error, record);
+      log.warn({ sqlState, permanent, origin, err: cause }, message);
       emitter.emit('refresh:failed', { view: view.name, logId, error, request });
       throw error;
     } finally {
@@ -249,5 +277,13 @@ export function createRefreshExecutor(options: RefreshExecutorOptions): RefreshE
     return rows.length;
   }
 
-  return Object.assign(emitter, { refresh, cancelAll, inFlight: () => [...running.keys()] });
+  async function recordFailure(error: RefreshFailedError): Promise<number | null> {
+    const record = unrecorded.get(error);
+    if (!record) return error.logId;
+    const id = await record();
+    unrecorded.delete(error);
+    return id;
+  }
+
+  return Object.assign(emitter, { refresh, recordFailure, cancelAll, inFlight: () => [...running.keys()] });
 }

@@ -76,6 +76,34 @@ export async function insertSkipped(sql: Queryable, store: EngineStore, attempt:
 }
 
 /**
+ * Records an attempt that failed before its `running` row was written (in the statement that
+ * takes the fence, or on a connection that broke first), so every attempt has a row. The
+ * times are PostgreSQL's clock less what the caller measured: `ranForMs` from the attempt's
+ * start to its failure, `failedAgoMs` since the failure (the row may be written after waiting
+ * for the database to answer again).
+ */
+export async function insertFailed(
+  sql: Queryable, store: EngineStore,
+  attempt: AttemptIdentity,
+  failure: { mode: RefreshMode | null; message: string; sqlState: string | null; ranForMs: number; failedAgoMs: number },
+): Promise<number> {
+  const ranForMs = Math.max(0, Math.round(failure.ranForMs));
+  const failedAgoMs = Math.max(0, Math.round(failure.failedAgoMs));
+  const [row] = await sql<[{ id: number }]>`
+    INSERT INTO ${sql(store.refreshLog)}
+      (view_name, status, mode, reason, trigger_detail, job_id, attempt, worker_id, requested_at,
+       started_at, finished_at, duration_ms, error_message, error_code)
+    VALUES
+      (${attempt.view}, 'failed', ${failure.mode}, ${attempt.reason}, ${attempt.triggerDetail}, ${attempt.jobId}, ${attempt.attempt},
+       ${attempt.workerId}, ${attempt.requestedAt?.toISOString() ?? null}::timestamptz,
+       clock_timestamp() - make_interval(secs => ${(failedAgoMs + ranForMs) / 1000}::float8),
+       clock_timestamp() - make_interval(secs => ${failedAgoMs / 1000}::float8),
+       ${ranForMs}::int, ${failure.message}, ${failure.sqlState})
+    RETURNING id::float8 AS id`;
+  return row.id;
+}
+
+/**
  * Closes the attempt as successful. Runs inside the refresh transaction so that the view's
  * new contents and the `success` row commit together: a crash cannot leave one without the other.
  */

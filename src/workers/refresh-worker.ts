@@ -11,6 +11,7 @@ import { createRefreshQueue, enqueueRefresh } from '../queue/refresh-queue.js';
 import { directDependants } from './cascade.js';
 import { handleScheduleTick } from './schedule-tick.js';
 import { PermanentRefreshError, RefreshFailedError } from './refresh-errors.js';
+import { handBack, retryWhenDatabaseAnswers } from './environment-retry.js';
 import { createUnknownViewHandback } from './unknown-view-handback.js';
 import { viewsWithWaitingKeys } from '../store/dirty-keys.js';
 import { closeOrphans, pruneLog } from './refresh-log-store.js';
@@ -82,6 +83,13 @@ export interface RefreshWorkerOptions {
    * @defaultValue 30_000
    */
   stalledIntervalMs?: number;
+  /**
+   * How many times a job may be lost by a dying worker (its lock expired) and handed to another
+   * before BullMQ fails it for good. Stalls are not the view's fault and do not spend its
+   * retry attempts; a rolling deploy or a crash loop can stall one job several times.
+   * @defaultValue 10
+   */
+  maxStalledCount?: number;
 }
 
 export const workerDefaults = {
@@ -94,6 +102,7 @@ export const workerDefaults = {
   logRetentionDays: 90,
   lockDurationMs: 30_000,
   stalledIntervalMs: 30_000,
+  maxStalledCount: 10,
 } satisfies Partial<RefreshWorkerOptions>;
 
 export interface RefreshWorker extends AsyncDisposable {
@@ -142,6 +151,9 @@ function validate(options: RefreshWorkerOptions): void {
   if (stalledIntervalMs !== undefined && !(stalledIntervalMs >= 100)) {
     problems.push(`stalledIntervalMs must be >= 100 (got ${stalledIntervalMs})`);
   }
+  if (options.maxStalledCount !== undefined && !(Number.isInteger(options.maxStalledCount) && options.maxStalledCount >= 0)) {
+    problems.push(`maxStalledCount must be an integer >= 0 (got ${options.maxStalledCount})`);
+  }
   if (problems.length > 0) throw new ConfigError(`createWorker: ${problems.join('; ')}`);
 }
 
@@ -182,8 +194,10 @@ export function createWorker(options: RefreshWorkerOptions): RefreshWorker {
       if (error instanceof PermanentRefreshError) throw new UnrecoverableError(error.message);
       if (closing && error instanceof RefreshFailedError && error.sqlState === '57014') {
         // Cancelled by our own shutdown: hand the job back without spending an attempt.
-        await job.moveToDelayed(Date.now(), token);
-        throw new DelayedError();
+        return handBack(job, token, Date.now(), logger);
+      }
+      if (error instanceof RefreshFailedError && error.origin === 'environment') {
+        return retryWhenDatabaseAnswers({ job, token, error, sql, executor, logger, closing: () => closing });
       }
       throw error;
     }
@@ -230,6 +244,7 @@ export function createWorker(options: RefreshWorkerOptions): RefreshWorker {
     autorun: false,
     lockDuration: settings.lockDurationMs,
     stalledInterval: settings.stalledIntervalMs,
+    maxStalledCount: settings.maxStalledCount,
     metrics: { maxDataPoints: MetricsTime.ONE_WEEK },
     settings: {
       backoffStrategy: (attemptsMade, _type, _error, job) => {
