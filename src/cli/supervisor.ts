@@ -103,8 +103,8 @@ function runChild(entry: string, args: string[], signal: AbortSignal, force: Abo
   child.on('message', (message) => {
     if (isFinishedMessage(message)) finished = message.code;
   });
+  child.stderr!.pipe(process.stderr, { end: false });
   child.stderr!.on('data', (chunk: Buffer) => {
-    process.stderr.write(chunk);
     stderrTail = (stderrTail + chunk.toString()).slice(-4_000);
   });
   const stop = () => child.kill(lastSignal(signal));
