@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { recordDirtyKeys } from '../src/store/dirty-keys.js';
+import { recordDirtyKeys } from '../src/store/pending-requests.js';
 import { demoCatalog } from '../examples/demo/schema/catalog.js';
 import type { RefreshLogEntry, ViewStatus } from '../src/dashboards/index.js';
 import { seedDemo } from '../examples/demo/seed/index.js';

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { KeyedDefinition } from '../src/catalog/catalog.js';
-import { recordDirtyKeys } from '../src/store/dirty-keys.js';
+import { recordDirtyKeys } from '../src/store/pending-requests.js';
 import { createReader } from '../src/reads/reader.js';
 import { demoCatalog, demoViewDefinitions } from '../examples/demo/schema/catalog.js';
 import { tournamentAnalyticsSummary } from '../examples/demo/schema/index.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../bench/stats.js';
 import type { Sql } from '../src/core/db.js';
 import type { KeyTuple } from '../src/catalog/event-keys.js';
-import { recordDirtyKeys } from '../src/store/dirty-keys.js';
+import { recordDirtyKeys } from '../src/store/pending-requests.js';
 import { createReader, type Reader } from '../src/reads/reader.js';
 import { demoCatalog } from '../examples/demo/schema/catalog.js';
 import { seedDemo } from '../examples/demo/seed/index.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { recordDirtyKeys } from '../src/store/dirty-keys.js';
+import { recordDirtyKeys } from '../src/store/pending-requests.js';
 import { demoCatalog } from '../examples/demo/schema/catalog.js';
 import { seedDemo } from '../examples/demo/seed/index.js';
 import { createRefreshExecutor } from '../src/workers/refresh-executor.js';

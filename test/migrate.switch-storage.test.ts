@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { pgMaterializedView } from 'drizzle-orm/pg-core';
 import { createCatalog, type Catalog } from '../src/catalog/catalog.js';
 import { wholeView } from '../src/catalog/key-scope.js';
-import { recordDirtyKeys } from '../src/store/dirty-keys.js';
+import { recordDirtyKeys } from '../src/store/pending-requests.js';
 import { migrate } from '../src/migrate/migrate.js';
 import { demoMigrationsFolder, demoMigrationsThrough } from './helpers/catalog.js';
 import { demoCatalog, demoViewDefinitions } from '../examples/demo/schema/catalog.js';

@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createCatalog } from '../src/catalog/catalog.js';
 import type { Sql } from '../src/core/db.js';
 import { migrate } from '../src/migrate/migrate.js';
-import { recordDirtyKeys } from '../src/store/dirty-keys.js';
+import { recordDirtyKeys } from '../src/store/pending-requests.js';
 import { createRefreshExecutor } from '../src/workers/refresh-executor.js';
 import { demoCatalog, demoViewDefinitions } from '../examples/demo/schema/catalog.js';
 import { demoEvents } from '../examples/demo/schema/events.js';
@@ -94,6 +94,9 @@ describe('upgrading a database that mvfleet 0.1 migrated', () => {
     // 0.1 ran: every view refreshed (table views record their build in public.mv_table_state),
     // one refresh failed, and an event left a key waiting for the next targeted refresh.
     await seedDemo({ sql: db.sql, scale: 'small' });
+    // Today's executor stands in for 0.1's; it also reads the pending requests, which 0.1 did
+    // not have: a stand-in table for the refreshes, dropped before the upgrade.
+    await db.sql`CREATE TABLE public.mv_pending_requests (view_name text, reason text, trigger_detail text, requested_at timestamptz, due_at timestamptz)`;
     const executor01 = createRefreshExecutor({ sql: db.sql, catalog: catalog01, workerId: 'worker-0.1' });
     for (const view of catalog01.views) {
       expect((await executor01.refresh({ view: view.name, reason: 'manual' })).status, view.name).toBe('success');
@@ -108,6 +111,7 @@ describe('upgrading a database that mvfleet 0.1 migrated', () => {
     const [tournament] = await db.sql<[{ id: number }]>`SELECT min(id)::int AS id FROM tournaments`;
     await db.sql`UPDATE matches SET state = 'disputed' WHERE id = (SELECT min(id) FROM matches WHERE tournament_id = ${tournament.id})`;
     await recordDirtyKeys(db.sql, catalog01.store, 'match.completed', [{ view: 'tournament_analytics_summary', key: [tournament.id] }]);
+    await db.sql`DROP TABLE public.mv_pending_requests`;
 
     const oldLog = await tableRows(db.sql, 'public.mv_refresh_log', 'id');
     const oldKeys = await tableRows(db.sql, 'public.mv_dirty_keys', 'id');
@@ -122,7 +126,7 @@ describe('upgrading a database that mvfleet 0.1 migrated', () => {
     const upgrade = await runCli(['migrate'], { DATABASE_URL: db.url }, { cwd: repositoryRoot });
     expect(upgrade.stderr).toBe('');
     expect(upgrade.code).toBe(0);
-    expect(upgrade.stdout).toMatch(/engine 0001 .*applied 0004_engine_tables_leave_public/);
+    expect(upgrade.stdout).toMatch(/engine 0001 .*engine 0002 .*applied 0004_engine_tables_leave_public/);
 
     // Same rows, ids and values, now in mvfleet's schema; no copies left in public.
     expect(await tableRows(db.sql, 'mvfleet.mv_refresh_log', 'id')).toEqual(oldLog);
@@ -135,7 +139,7 @@ describe('upgrading a database that mvfleet 0.1 migrated', () => {
     }).entries;
     expect(journal.map((row) => Number(row.created_at))).toEqual(entries.map((entry) => entry.when));
     expect(entries.at(-1)?.tag).toBe('0004_engine_tables_leave_public');
-    expect(await db.sql`SELECT version FROM mvfleet.schema_migrations ORDER BY version`).toEqual([{ version: 1 }]);
+    expect(await db.sql`SELECT version FROM mvfleet.schema_migrations ORDER BY version`).toEqual([{ version: 1 }, { version: 2 }]);
     // The queue table keeps its vacuum settings, the log its identity sequence, now in mvfleet.
     const [queueTable] = await db.sql<[{ options: string[] }]>`SELECT reloptions AS options FROM pg_class WHERE oid = 'mvfleet.mv_dirty_keys'::regclass`;
     expect(queueTable.options).toEqual(expect.arrayContaining(['autovacuum_vacuum_threshold=5000', 'autovacuum_vacuum_scale_factor=0']));

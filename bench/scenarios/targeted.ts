@@ -3,7 +3,7 @@ import type { CatalogView } from '../../src/catalog/catalog.js';
 import { createDb, type DbHandle } from '../../src/core/db.js';
 import type { KeyTuple } from '../../src/catalog/event-keys.js';
 import { quoteIdent } from '../../src/core/identifiers.js';
-import { recordDirtyKeys } from '../../src/store/dirty-keys.js';
+import { recordDirtyKeys } from '../../src/store/pending-requests.js';
 import { recomputeKeys } from '../../src/workers/keyed-refresh-sql.js';
 import { createRefreshExecutor, type RefreshExecutor, type RefreshOutcome } from '../../src/workers/refresh-executor.js';
 import { backendPids, measureWork } from '../backend-cpu.js';

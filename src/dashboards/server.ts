@@ -129,7 +129,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   app.route('/', healthRoutes({ sql, queue, timeoutMs }));
   app.route('/', pageRoutes({ sql, catalog, queue, nextRuns, writesEnabled: tokenCheck.configured, trendPoints, timeoutMs }));
   app.route('/api', viewRoutes({ sql, catalog, nextRuns }));
-  app.route('/api', refreshRoutes({ catalog, queue, tokenCheck, logger }));
+  app.route('/api', refreshRoutes({ sql, catalog, queue, tokenCheck, logger }));
   app.route('/api', boardSessionRoutes(tokenCheck));
   app.route('/queues', createBoardApp({ queue, tokenCheck, basePath: '/queues' }));
   app.get('/metrics', async (c) => c.body(await registry.metrics(), 200, { 'Content-Type': registry.contentType }));

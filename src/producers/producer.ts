@@ -6,7 +6,8 @@ import { eventKey } from '../catalog/event-keys.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { createRedisQueueBackend, type QueueBackend } from '../queue/queue-backend.js';
 import { withTimeout } from '../core/with-timeout.js';
-import { recordDirtyKeys, type DirtyKey } from '../store/dirty-keys.js';
+import type { DirtyKey } from '../store/dirty-keys.js';
+import { recordRequests } from '../store/pending-requests.js';
 import { JOB_NAMES, parseRefreshJob, refreshJobOptions, type RefreshJobData } from '../queue/job-contract.js';
 import { createRefreshQueue } from '../queue/refresh-queue.js';
 import { waitForRefresh, type RefreshWaitResult } from './wait-for-refresh.js';
@@ -105,6 +106,23 @@ export function createProducer(options: ProducerOptions): Producer {
     };
   }
 
+  /**
+   * Records requests (and an event's keys) in PostgreSQL before their jobs are enqueued, so a
+   * lost job loses no request: the workers find it there. Without `sql` nothing is recorded.
+   */
+  async function record(what: string, work: Parameters<typeof recordRequests>[2]): Promise<void> {
+    if (!options.sql) return;
+    try {
+      await recordRequests(options.sql, catalog.store, work);
+    } catch (error) {
+      // PostgreSQL answered with an error (e.g. an unmigrated database): not a connection problem.
+      const state = sqlStateOf(error);
+      const answered = state !== null && !state.startsWith('08');
+      const message = `cannot record ${what}: ${oneLine(error)}`;
+      throw answered ? new MvfleetError(message, { cause: error }) : new ConnectionError(message, { cause: error });
+    }
+  }
+
   async function emit(event: string, payload: Record<string, unknown> = {}): Promise<RefreshHandle> {
     const definition = catalog.event(event);
     const parsed = definition.payload.safeParse(payload);
@@ -121,20 +139,15 @@ export function createProducer(options: ProducerOptions): Producer {
     const dirty: DirtyKey[] = options.sql
       ? views.flatMap((view, i) => (keys[i] ? [{ view: view.name, key: keys[i] }] : []))
       : [];
-    if (dirty.length > 0) {
-      try {
-        await recordDirtyKeys(options.sql!, catalog.store, event, dirty);
-      } catch (error) {
-        // PostgreSQL answered with an error (e.g. an unmigrated database): not a connection problem.
-        const state = sqlStateOf(error);
-        const answered = state !== null && !state.startsWith('08');
-        const message = `cannot record the keys of ${event}: ${oneLine(error)}`;
-        throw answered ? new MvfleetError(message, { cause: error }) : new ConnectionError(message, { cause: error });
-      }
-    }
-    // Taken after the keys are committed: a refresh that starts later drains them.
-    const requestedAt = new Date();
     const keyed = new Set(dirty.map((entry) => entry.view));
+    const wholeViews = views.filter((view) => !keyed.has(view.name));
+    await record(`the request of ${event}`, {
+      event,
+      keys: dirty,
+      requests: wholeViews.map((view) => ({ view: view.name, reason: 'event', triggerDetail: event, dueInMs: view.coalesceWindowMs })),
+    });
+    // Taken after the requests are committed: a refresh that starts later covers them.
+    const requestedAt = new Date();
     await enqueue(
       views.map((view) => ({
         data: parseRefreshJob({
@@ -157,13 +170,16 @@ export function createProducer(options: ProducerOptions): Producer {
     refreshOptions: { reason?: 'manual' | 'api'; detail?: string; mode?: 'auto' | 'plain' | 'concurrent' } = {},
   ): Promise<RefreshHandle> {
     const view = catalog.get(name);
+    const reason = refreshOptions.reason ?? 'manual';
+    const triggerDetail = refreshOptions.detail ?? null;
+    await record(`the refresh of ${view.name}`, { requests: [{ view: view.name, reason, triggerDetail, dueInMs: 0 }] });
     const requestedAt = new Date();
     await enqueue([
       {
         data: parseRefreshJob({
           view: view.name,
-          reason: refreshOptions.reason ?? 'manual',
-          triggerDetail: refreshOptions.detail ?? null,
+          reason,
+          triggerDetail,
           requestedAt: requestedAt.toISOString(),
           mode: refreshOptions.mode ?? 'auto',
         }),

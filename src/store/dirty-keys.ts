@@ -9,20 +9,6 @@ export interface DirtyKey {
 }
 
 /**
- * Appends the keys an event touched to `mv_dirty_keys`, all in one statement (all or none).
- * Appends, not upserts: an upsert would wait on a key row that a refresh in flight is
- * draining; duplicates collapse when the refresh drains them.
- */
-export async function recordDirtyKeys(sql: Queryable, store: EngineStore, event: string, keys: readonly DirtyKey[]): Promise<void> {
-  if (keys.length === 0) return;
-  const views = keys.map((entry) => entry.view);
-  const json = keys.map((entry) => JSON.stringify(entry.key));
-  await sql`
-    INSERT INTO ${sql(store.dirtyKeys)} (view_name, key, event)
-    SELECT view_name, key::jsonb, ${event} FROM unnest(${views}::text[], ${json}::text[]) AS k(view_name, key)`;
-}
-
-/**
  * Views with keys recorded more than `olderThanMs` ago and still waiting: their refresh
  * request was lost (the producer failed to enqueue after recording, a queue lost the job,
  * PostgreSQL lost a refresh's commit in a crash). The worker sweep requests them again.

@@ -112,6 +112,34 @@ export const engineMigrations: readonly EngineMigration[] = [
         );`);
     },
   },
+  {
+    version: 2,
+    name: 'pending requests',
+    async up(tx, store) {
+      const pending = quoteQualified(store.pendingRequests);
+      await tx.unsafe(`
+        CREATE TABLE ${pending} (
+          id bigint PRIMARY KEY GENERATED ALWAYS AS IDENTITY,
+          view_name text NOT NULL,
+          reason text NOT NULL CONSTRAINT mv_pending_requests_reason_check CHECK (reason IN ('schedule', 'event', 'manual', 'api', 'cascade')),
+          trigger_detail text,
+          requested_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+          -- When a worker should have picked it up (after the view's coalescing window or a
+          -- schedule's jitter): a request still here well after it was lost by the queue.
+          due_at timestamptz NOT NULL DEFAULT clock_timestamp()
+        );
+        CREATE INDEX mv_pending_requests_view_idx ON ${pending} (view_name, requested_at);
+        CREATE INDEX mv_pending_requests_due_idx ON ${pending} (due_at);
+        -- A queue, like mv_dirty_keys: vacuumed after a fixed number of dead rows.
+        ALTER TABLE ${pending} SET (
+          autovacuum_vacuum_scale_factor = 0,
+          autovacuum_vacuum_threshold = 5000,
+          autovacuum_vacuum_insert_scale_factor = 0,
+          autovacuum_vacuum_insert_threshold = 5000,
+          autovacuum_vacuum_cost_delay = 0
+        );`);
+    },
+  },
 ];
 
 /**

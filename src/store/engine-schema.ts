@@ -18,6 +18,8 @@ export interface EngineStore {
   dirtyKeys: string;
   /** Which table-stored views hold a complete build, of which definition. */
   tableState: string;
+  /** Whole-view refresh requests no refresh has covered yet. */
+  pendingRequests: string;
   /** The journal of the engine's own migrations. */
   migrations: string;
 }
@@ -32,6 +34,7 @@ export function engineStore(schema: string = DEFAULT_ENGINE_SCHEMA): EngineStore
     refreshLog: `${schema}.mv_refresh_log`,
     dirtyKeys: `${schema}.mv_dirty_keys`,
     tableState: `${schema}.mv_table_state`,
+    pendingRequests: `${schema}.mv_pending_requests`,
     migrations: `${schema}.schema_migrations`,
   };
 }

@@ -9,6 +9,7 @@ import { insertFailed, insertSkipped, markFailed, markSuccess, startAttempt, typ
 import { beginRefresh } from './refresh-sql.js';
 import { applyRefresh, type ModePreference, type RefreshScope } from './refresh-strategy.js';
 import { probeLockWait } from './lock-wait-probe.js';
+import { recordRequests, type PendingRequest } from '../store/pending-requests.js';
 
 export type { ModePreference, RefreshScope } from './refresh-strategy.js';
 
@@ -34,6 +35,12 @@ export interface RefreshRequest {
    * @defaultValue 'view'
    */
   scope?: RefreshScope;
+  /**
+   * Requests recorded in the refresh's own transaction when it succeeds (the cascade to the
+   * views built on this one), so no crash between the refresh and their jobs can lose them.
+   * @defaultValue []
+   */
+  followUp?: readonly PendingRequest[];
 }
 
 export type RefreshOutcome =
@@ -204,6 +211,7 @@ export function createRefreshExecutor(options: RefreshExecutorOptions): RefreshE
         }
         const result = { ...done, startedAt, lockWaitMs };
         await markSuccess(tx, catalog.store, attempt.id, result);
+        if (request.followUp?.length) await recordRequests(tx, catalog.store, { requests: request.followUp });
         return {
           status: 'success',
           logId: attempt.id,

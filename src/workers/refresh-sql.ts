@@ -28,6 +28,8 @@ export interface RefreshStart {
   skip: boolean;
   /** The dirty keys drained by this transaction (distinct JSON tuples, unchecked). */
   drainedKeys: unknown[];
+  /** Whole-view requests this refresh covers (deleted from the pending requests). */
+  drainedRequests: number;
   /** Rows after the view's last successful refresh, or null. */
   lastRows: number | null;
   /** How the view is stored now, or null when it does not exist. */
@@ -58,7 +60,12 @@ export interface RefreshAsk {
  * A request is covered by a successful refresh that started after it: any refresh for a key
  * request, but only while no key waits (a waiting job absorbs later requests and keeps its
  * first requestedAt); only a whole-view refresh for a whole-view request (a schedule's full
- * rebuild is what catches changes whose event never came).
+ * rebuild is what catches changes whose event never came), and only while no whole-view
+ * request made since that refresh started waits.
+ *
+ * A whole-view refresh deletes the view's pending requests this statement can see (they are
+ * covered by the refresh that follows it in this transaction); a keyed refresh drains the
+ * view's dirty keys.
  *
  * The drain deletes the dirty keys this statement can see; keys recorded later stay for the
  * next refresh, and a refresh that rolls back puts its keys back. `started_at` is this
@@ -84,6 +91,7 @@ export async function beginRefresh(
         covered_by: Date | string | null;
         skip: boolean;
         drained_keys: unknown[];
+        drained_requests: number;
         last_rows: number | null;
         kind: string | null;
         populated: boolean | null;
@@ -130,14 +138,22 @@ export async function beginRefresh(
     ), decided AS MATERIALIZED (
       SELECT state.*,
              COALESCE(state.covered_by >= ${ask.coveredAfter?.toISOString() ?? null}::timestamptz
-                      AND NOT (${ask.scope} = 'keys' AND state.pending_keys), false) AS skip
+                      AND NOT (${ask.scope} = 'keys' AND state.pending_keys)
+                      AND NOT (${ask.scope} = 'view' AND EXISTS (
+                        SELECT 1 FROM ${tx(store.pendingRequests)} p
+                        WHERE p.view_name = ${view} AND p.requested_at >= state.covered_by)), false) AS skip
       FROM state
     ), drained AS (
       DELETE FROM ${tx(store.dirtyKeys)}
       WHERE ${ask.drain} AND view_name = ${view} AND (SELECT acquired AND NOT skip FROM decided)
       RETURNING key
+    ), covered_requests AS (
+      DELETE FROM ${tx(store.pendingRequests)}
+      WHERE ${ask.scope} = 'view' AND view_name = ${view} AND (SELECT acquired AND NOT skip FROM decided)
+      RETURNING 1
     )
-    SELECT decided.*, (SELECT COALESCE(jsonb_agg(DISTINCT key), '[]'::jsonb) FROM drained) AS drained_keys
+    SELECT decided.*, (SELECT COALESCE(jsonb_agg(DISTINCT key), '[]'::jsonb) FROM drained) AS drained_keys,
+           (SELECT count(*) FROM covered_requests)::int AS drained_requests
     FROM decided`;
   const storage = row.kind === 'm' ? 'materialized' : row.kind === 'r' ? 'table' : null;
   return {
@@ -147,6 +163,7 @@ export async function beginRefresh(
     coveredBy: toDate(row.covered_by),
     skip: row.acquired && row.skip,
     drainedKeys: row.drained_keys,
+    drainedRequests: row.drained_requests,
     lastRows: row.last_rows,
     storage,
     exists: storage !== null,

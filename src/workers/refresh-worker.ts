@@ -8,6 +8,8 @@ import type { QueueBackend } from '../queue/queue-backend.js';
 import { silentLogger, type Logger } from '../core/logger.js';
 import { JOB_NAMES, REFRESH_QUEUE, parseRefreshJob, tickJobSchema } from '../queue/job-contract.js';
 import { createRefreshQueue, enqueueRefresh } from '../queue/refresh-queue.js';
+import { requestRefresh } from '../queue/request-refresh.js';
+import { overdueRequests } from '../store/pending-requests.js';
 import { directDependants } from './cascade.js';
 import { handleScheduleTick } from './schedule-tick.js';
 import { PermanentRefreshError, RefreshFailedError } from './refresh-errors.js';
@@ -62,10 +64,23 @@ export interface RefreshWorkerOptions {
   orphanSweepIntervalMs?: number;
   /**
    * Dirty keys still waiting this long after they were recorded get a refresh requested by
-   * the sweep: a backstop for requests lost between recording a key and its job.
-   * @defaultValue 60_000
+   * the rescue: their job was lost (Redis restarted empty or failed over, a job failed for
+   * good, a producer could not enqueue after recording).
+   * @defaultValue 10_000
    */
   waitingKeysRescueMs?: number;
+  /**
+   * Whole-view requests still pending this long after they were due get a refresh requested
+   * by the rescue, for the same reasons. A request whose job is merely late (a long refresh
+   * ahead of it) is asked for again harmlessly: the new job joins the waiting one.
+   * @defaultValue 5_000
+   */
+  pendingRescueAfterMs?: number;
+  /**
+   * How often the worker looks for requests whose job was lost (pending requests, waiting keys).
+   * @defaultValue 2_000
+   */
+  rescueIntervalMs?: number;
   /**
    * Refresh-log rows older than this many days are deleted by the sweep, so the log (and the
    * dashboard's scrape of it) does not grow without bound.
@@ -98,7 +113,9 @@ export const workerDefaults = {
   busyRetryDelayMs: 1_000,
   unknownViewRetryDelayMs: 30_000,
   orphanSweepIntervalMs: 30_000,
-  waitingKeysRescueMs: 60_000,
+  waitingKeysRescueMs: 10_000,
+  pendingRescueAfterMs: 5_000,
+  rescueIntervalMs: 2_000,
   logRetentionDays: 90,
   lockDurationMs: 30_000,
   stalledIntervalMs: 30_000,
@@ -144,6 +161,12 @@ function validate(options: RefreshWorkerOptions): void {
   if (options.waitingKeysRescueMs !== undefined && !(options.waitingKeysRescueMs >= 1_000)) {
     problems.push(`waitingKeysRescueMs must be >= 1000 (got ${options.waitingKeysRescueMs})`);
   }
+  if (options.pendingRescueAfterMs !== undefined && !(options.pendingRescueAfterMs >= 100)) {
+    problems.push(`pendingRescueAfterMs must be >= 100 (got ${options.pendingRescueAfterMs})`);
+  }
+  if (options.rescueIntervalMs !== undefined && !(options.rescueIntervalMs >= 100)) {
+    problems.push(`rescueIntervalMs must be >= 100 (got ${options.rescueIntervalMs})`);
+  }
   if (options.logRetentionDays !== undefined && !(Number.isInteger(options.logRetentionDays) && options.logRetentionDays >= 1)) {
     problems.push(`logRetentionDays must be an integer >= 1 (got ${options.logRetentionDays})`);
   }
@@ -178,6 +201,16 @@ export function createWorker(options: RefreshWorkerOptions): RefreshWorker {
       throw new UnrecoverableError(oneLine(error));
     }
     if (!catalog.has(data.view)) return handBackUnknownView(job, data.view, token);
+    // The views built on this one are asked for in the refresh's own transaction (durable),
+    // then woken with jobs after it.
+    const dependants = data.cascade ? await directDependants(sql, catalog, data.view) : [];
+    const cascade = dependants.map((dependant) => ({
+      view: dependant,
+      reason: 'cascade' as const,
+      triggerDetail: data.view,
+      // Upstream refreshes in a burst (targeted ones come every few hundred ms) share one.
+      dueInMs: catalog.has(dependant) ? catalog.get(dependant).coalesceWindowMs : 0,
+    }));
     let outcome: RefreshOutcome;
     try {
       outcome = await executor.refresh({
@@ -189,6 +222,7 @@ export function createWorker(options: RefreshWorkerOptions): RefreshWorker {
         attempt: job.attemptsMade + 1,
         mode: data.mode,
         scope: data.scope,
+        followUp: cascade,
       });
     } catch (error) {
       if (error instanceof PermanentRefreshError) throw new UnrecoverableError(error.message);
@@ -208,16 +242,12 @@ export function createWorker(options: RefreshWorkerOptions): RefreshWorker {
     // A re-run (stalled or retried job) finds its own earlier refresh and skips; the cascade
     // after that refresh may never have been enqueued, so a re-run cascades too.
     const rerun = job.attemptsStarted > 1 || job.attemptsMade > 0;
-    if (data.cascade && (outcome.status === 'success' || (outcome.status === 'skipped' && rerun))) {
-      for (const dependant of await directDependants(sql, catalog, data.view)) {
-        await enqueueRefresh(cascadeQueue, catalog, {
-          view: dependant,
-          reason: 'cascade',
-          triggerDetail: data.view,
-          requestedAt: new Date().toISOString(),
-          // Upstream refreshes in a burst (targeted ones come every few hundred ms) share one.
-          delayMs: catalog.has(dependant) ? catalog.get(dependant).coalesceWindowMs : 0,
-        });
+    if (outcome.status === 'success' || (outcome.status === 'skipped' && rerun)) {
+      for (const request of cascade) {
+        const wakeUp = { view: request.view, reason: request.reason, triggerDetail: request.triggerDetail, requestedAt: new Date().toISOString(), delayMs: request.dueInMs };
+        // After a success the requests are recorded already; a skipped re-run records them now.
+        if (outcome.status === 'success') await enqueueRefresh(cascadeQueue, catalog, wakeUp);
+        else await requestRefresh({ sql, queue: cascadeQueue, catalog }, wakeUp);
       }
     }
     return outcome;
@@ -233,7 +263,7 @@ export function createWorker(options: RefreshWorkerOptions): RefreshWorker {
       // A view this catalog lacks may be one a newer deploy added: hand the tick back rather
       // than lose the new view's scheduled refresh.
       if (!catalog.has(tick.data.view)) return handBackUnknownView(job, tick.data.view, token);
-      return handleScheduleTick(job, { queue: cascadeQueue, catalog, random: settings.random });
+      return handleScheduleTick(job, { sql, queue: cascadeQueue, catalog, random: settings.random });
     }
     return processRefresh(job, token);
   }
@@ -282,18 +312,6 @@ export function createWorker(options: RefreshWorkerOptions): RefreshWorker {
       if (closed > 0) logger.warn({ closed }, 'closed refresh-log rows of lost workers');
       const pruned = await pruneLog(sql, catalog.store, settings.logRetentionDays);
       if (pruned > 0) logger.info({ pruned, olderThanDays: settings.logRetentionDays }, 'pruned refresh-log rows');
-      // Coalesces with any key request still pending, so a healthy fleet gets no extra refresh.
-      for (const view of await viewsWithWaitingKeys(sql, catalog.store, settings.waitingKeysRescueMs)) {
-        if (!catalog.has(view) || !catalog.get(view).keyed) continue;
-        logger.warn({ view }, 'dirty keys waiting without a refresh: requesting one');
-        await enqueueRefresh(cascadeQueue, catalog, {
-          view,
-          reason: 'event',
-          triggerDetail: 'waiting dirty keys',
-          requestedAt: new Date().toISOString(),
-          scope: 'keys',
-        });
-      }
     } catch (error) {
       logger.warn({ err: error }, 'orphan sweep failed');
     }
@@ -301,12 +319,43 @@ export function createWorker(options: RefreshWorkerOptions): RefreshWorker {
   const sweeper = setInterval(sweep, settings.orphanSweepIntervalMs);
   sweeper.unref();
   void sweep();
+
+  /**
+   * Requests live in PostgreSQL; their jobs only wake workers. Requests still there well after
+   * they were due lost their job, and are asked for again. A new job coalesces with any job of
+   * the view still in the queue, so a healthy fleet gets no extra refresh.
+   */
+  let rescuing = false;
+  const rescue = async () => {
+    if (rescuing || closing) return;
+    rescuing = true;
+    try {
+      const requestedAt = new Date().toISOString();
+      for (const overdue of await overdueRequests(sql, catalog.store, settings.pendingRescueAfterMs)) {
+        if (!catalog.has(overdue.view)) continue;
+        logger.info({ view: overdue.view, reason: overdue.reason, since: overdue.requestedAt }, 'pending refresh request without a job: waking a worker');
+        await enqueueRefresh(cascadeQueue, catalog, { view: overdue.view, reason: overdue.reason, triggerDetail: overdue.triggerDetail, requestedAt });
+      }
+      for (const view of await viewsWithWaitingKeys(sql, catalog.store, settings.waitingKeysRescueMs)) {
+        if (!catalog.has(view) || !catalog.get(view).keyed) continue;
+        logger.info({ view }, 'dirty keys waiting without a refresh: waking a worker');
+        await enqueueRefresh(cascadeQueue, catalog, { view, reason: 'event', triggerDetail: 'waiting dirty keys', requestedAt, scope: 'keys' });
+      }
+    } catch (error) {
+      logger.warn({ err: error }, 'rescue of lost requests failed');
+    } finally {
+      rescuing = false;
+    }
+  };
+  const rescuer = setInterval(rescue, settings.rescueIntervalMs);
+  rescuer.unref();
   void worker.run().catch((error) => logger.error({ err: error }, 'worker stopped'));
 
   let closed: Promise<void> | undefined;
   async function close(): Promise<void> {
     closing = true;
     clearInterval(sweeper);
+    clearInterval(rescuer);
     const stopped = worker.close();
     const timedOut = (error: unknown) => {
       if (error instanceof TimeoutError) return true;

@@ -1,7 +1,8 @@
 import type { Job, Queue } from 'bullmq';
 import type { Catalog } from '../catalog/catalog.js';
 import { scheduledCoalesceKey, scheduleId, tickJobSchema } from '../queue/job-contract.js';
-import { enqueueRefresh } from '../queue/refresh-queue.js';
+import type { Queryable } from '../core/db.js';
+import { requestRefresh } from '../queue/request-refresh.js';
 
 /** A uniformly random delay in `[0, jitterMs]`, whole milliseconds. */
 export function jitterDelay(jitterMs: number, random: () => number = Math.random): number {
@@ -17,12 +18,12 @@ export function jitterDelay(jitterMs: number, random: () => number = Math.random
  */
 export async function handleScheduleTick(
   job: Job,
-  deps: { queue: Queue; catalog: Catalog; random?: () => number; now?: () => Date },
+  deps: { sql?: Queryable; queue: Queue; catalog: Catalog; random?: () => number; now?: () => Date },
 ): Promise<{ view: string; delayMs: number; jobId: string }> {
   const { view: name } = tickJobSchema.parse(job.data);
   const view = deps.catalog.get(name);
   const delayMs = jitterDelay(view.schedule?.jitterMs ?? 0, deps.random);
-  const { jobId } = await enqueueRefresh(deps.queue, deps.catalog, {
+  const { jobId } = await requestRefresh(deps, {
     view: view.name,
     reason: 'schedule',
     triggerDetail: scheduleId(view.name),

@@ -1,5 +1,6 @@
 import { UsageError } from '../../core/errors.js';
-import { createRefreshQueue, enqueueRefresh } from '../../queue/refresh-queue.js';
+import { requestRefresh } from '../../queue/request-refresh.js';
+import { createRefreshQueue } from '../../queue/refresh-queue.js';
 import { databaseNow, waitForRefresh } from '../../producers/wait-for-refresh.js';
 import { refreshStatement } from '../../workers/refresh-sql.js';
 import { parseCommandArgs, parseIntegerOption } from '../args.js';
@@ -56,7 +57,7 @@ export const refreshCommand: Command = {
     try {
       const requestedAt = await databaseNow(db.sql);
       for (const view of views) {
-        const { jobId } = await enqueueRefresh(queue, catalog, {
+        const { jobId } = await requestRefresh({ sql: db.sql, queue, catalog }, {
           view,
           reason: 'manual',
           triggerDetail: values.reason ?? 'cli',

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { migrate } from '../../migrate/migrate.js';
-import { createRefreshQueue, enqueueRefresh } from '../../queue/refresh-queue.js';
+import { requestRefresh } from '../../queue/request-refresh.js';
+import { createRefreshQueue } from '../../queue/refresh-queue.js';
 import { readViewStatuses } from '../../dashboards/view-status.js';
 import { connectionsNeeded } from '../../workers/refresh-worker.js';
 import { parseCommandArgs, parseIntegerOption } from '../args.js';
@@ -47,7 +48,10 @@ export const upCommand: Command = {
           const requestedAt = new Date().toISOString();
           for (const status of await readViewStatuses(db.sql, catalog)) {
             if (!status.populated) {
-              await enqueueRefresh(queue, catalog, { view: status.view, reason: 'manual', triggerDetail: 'up: not populated', requestedAt });
+              await requestRefresh(
+                { sql: db.sql, queue, catalog },
+                { view: status.view, reason: 'manual', triggerDetail: 'up: not populated', requestedAt },
+              );
             }
           }
         } finally {

@@ -2,12 +2,15 @@ import { Hono } from 'hono';
 import type { Queue } from 'bullmq';
 import type { Catalog } from '../../catalog/catalog.js';
 import type { Logger } from '../../core/logger.js';
-import { enqueueRefresh } from '../../queue/refresh-queue.js';
+import type { Queryable } from '../../core/db.js';
+import { requestRefresh } from '../../queue/request-refresh.js';
 import { requireToken, type TokenCheck } from '../auth.js';
 import { viewParam } from '../http-error.js';
 
 /** What the write routes need. */
 export interface RefreshRoutesDeps {
+  /** Where the requests are recorded before their jobs are enqueued. */
+  sql: Queryable;
   catalog: Catalog;
   queue: Queue;
   tokenCheck: TokenCheck;
@@ -21,7 +24,7 @@ export interface RefreshAccepted {
 }
 
 /** `POST /views/:view/refresh` and `POST /refresh-all` (mounted under `/api`), bearer token only. */
-export function refreshRoutes({ catalog, queue, tokenCheck, logger }: RefreshRoutesDeps): Hono {
+export function refreshRoutes({ sql, catalog, queue, tokenCheck, logger }: RefreshRoutesDeps): Hono {
   const app = new Hono();
   // Cookies are not accepted here: the JSON API is for scripts and the freshness page, which send the header.
   const guard = requireToken(tokenCheck, { cookie: false });
@@ -30,7 +33,7 @@ export function refreshRoutes({ catalog, queue, tokenCheck, logger }: RefreshRou
     const requestedAt = new Date().toISOString();
     const jobs: RefreshAccepted['jobs'] = [];
     for (const view of views) {
-      const { jobId } = await enqueueRefresh(queue, catalog, { view, reason: 'api', triggerDetail: 'dashboard', requestedAt });
+      const { jobId } = await requestRefresh({ sql, queue, catalog }, { view, reason: 'api', triggerDetail: 'dashboard', requestedAt });
       jobs.push({ view, job_id: jobId });
     }
     logger.info({ views, jobs: jobs.map((job) => job.job_id) }, 'refresh requested through the dashboard');

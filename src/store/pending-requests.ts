@@ -1,0 +1,91 @@
+import type { Queryable } from '../core/db.js';
+import { toDate } from '../core/pg-values.js';
+import type { DirtyKey } from './dirty-keys.js';
+import type { EngineStore } from './engine-schema.js';
+import type { RefreshReason } from './refresh-log.js';
+
+/**
+ * Refresh requests live in PostgreSQL; the queue only wakes workers and coalesces. A
+ * whole-view request is a row of `mv_pending_requests` (a key request is a row of
+ * `mv_dirty_keys`), written before the request is acknowledged and deleted by the refresh
+ * that covers it, inside that refresh's transaction. A request whose job the queue lost (a
+ * worker killed, Redis restarted empty or failed over, a job failed for good) is still here,
+ * and the workers' sweep asks for it again.
+ */
+
+/** A whole-view request of one view. */
+export interface PendingRequest {
+  view: string;
+  reason: RefreshReason;
+  triggerDetail: string | null;
+  /** When a worker should have taken it, from now: the view's coalescing window, a schedule's jitter. */
+  dueInMs: number;
+}
+
+/**
+ * Records requests and dirty keys in one statement (all or none). `event` names what touched
+ * the keys. Appends only: a refresh in flight never makes a producer wait.
+ */
+export async function recordRequests(
+  sql: Queryable,
+  store: EngineStore,
+  work: { requests: readonly PendingRequest[]; keys?: readonly DirtyKey[]; event?: string | null },
+): Promise<void> {
+  const keys = work.keys ?? [];
+  if (work.requests.length === 0 && keys.length === 0) return;
+  await sql`
+    WITH keys AS (
+      INSERT INTO ${sql(store.dirtyKeys)} (view_name, key, event)
+      SELECT view_name, key::jsonb, ${work.event ?? null}::text
+      FROM unnest(${keys.map((entry) => entry.view)}::text[], ${keys.map((entry) => JSON.stringify(entry.key))}::text[]) AS k(view_name, key)
+    )
+    INSERT INTO ${sql(store.pendingRequests)} (view_name, reason, trigger_detail, due_at)
+    SELECT view_name, reason, trigger_detail, clock_timestamp() + make_interval(secs => due_in_ms / 1000.0)
+    FROM unnest(${work.requests.map((r) => r.view)}::text[], ${work.requests.map((r) => r.reason)}::text[],
+                ${work.requests.map((r) => r.triggerDetail ?? '')}::text[], ${work.requests.map((r) => r.dueInMs)}::float8[])
+         AS r(view_name, reason, trigger_detail_or_empty, due_in_ms)
+    CROSS JOIN LATERAL (SELECT NULLIF(trigger_detail_or_empty, '') AS trigger_detail) AS d`;
+}
+
+/** The oldest overdue request of a view: one the queue should have delivered `graceMs` ago. */
+export interface OverdueRequest {
+  view: string;
+  reason: RefreshReason;
+  triggerDetail: string | null;
+  requestedAt: Date;
+}
+
+/** Views whose whole-view requests are overdue by more than `graceMs`, with the oldest request of each. */
+export async function overdueRequests(sql: Queryable, store: EngineStore, graceMs: number): Promise<OverdueRequest[]> {
+  const rows = await sql<{ view_name: string; reason: RefreshReason; trigger_detail: string | null; requested_at: Date | string }[]>`
+    SELECT DISTINCT ON (view_name) view_name, reason, trigger_detail, requested_at
+    FROM ${sql(store.pendingRequests)}
+    WHERE due_at < clock_timestamp() - make_interval(secs => ${graceMs / 1000})
+    ORDER BY view_name, requested_at`;
+  return rows.map((row) => ({
+    view: row.view_name,
+    reason: row.reason,
+    triggerDetail: row.trigger_detail,
+    requestedAt: toDate(row.requested_at)!,
+  }));
+}
+
+/**
+ * Ends the requests a refresh failed to cover for good (its retries ran out, or its failure
+ * is permanent): those made before its last attempt started. Later ones stay pending.
+ */
+export async function dropRequestsBefore(sql: Queryable, store: EngineStore, view: string, startedBefore: Date): Promise<number> {
+  const rows = await sql`
+    DELETE FROM ${sql(store.pendingRequests)}
+    WHERE view_name = ${view} AND requested_at <= ${startedBefore.toISOString()}::timestamptz
+    RETURNING id`;
+  return rows.length;
+}
+
+/**
+ * Appends the keys an event touched (duplicates collapse when a refresh drains them): the
+ * key-only form of {@link recordRequests}.
+ */
+export function recordDirtyKeys(sql: Queryable, store: EngineStore, event: string, keys: readonly DirtyKey[]): Promise<void> {
+  return recordRequests(sql, store, { requests: [], keys, event });
+}
