@@ -129,13 +129,15 @@ function parseMarker(comment: string | null): SeedMarker | null {
 }
 
 /**
- * VACUUMs what refreshes churn (the dirty keys, the refresh log, table-stored views), so a
- * measurement starts from the same state whether or not the server runs autovacuum (this
- * machine's does not): every drained key leaves a dead row the next drain would step over.
+ * VACUUMs what refreshes churn (the dirty keys, the pending requests, the refresh log,
+ * table-stored views), so a measurement starts from the same state whether or not the server
+ * runs autovacuum (this machine's does not): every drained key or covered request leaves a
+ * dead row the next drain would step over.
  */
 export async function vacuumChurned(sql: Sql, catalog: Catalog): Promise<void> {
   const tables = [
     quoteQualified(catalog.store.dirtyKeys),
+    quoteQualified(catalog.store.pendingRequests),
     quoteQualified(catalog.store.refreshLog),
     ...catalog.views.filter((view) => view.storage === 'table').map((view) => quoteIdent(view.name)),
   ];

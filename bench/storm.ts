@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { createDb, type Sql } from '../src/core/db.js';
 import { createRedisQueueBackend } from '../src/queue/queue-backend.js';
@@ -85,7 +84,7 @@ export async function runStorm(context: BenchContext, options: { label: string; 
       cpuBefore.workers && cpuBefore.keys && cpuAfter.workers && cpuAfter.keys
         ? { workersMs: cpuBetween(cpuBefore.workers, cpuAfter.workers), keysMs: cpuBetween(cpuBefore.keys, cpuAfter.keys) }
         : null;
-    const workerIds = workers.map((worker) => `${hostname()}:${worker.pid}`);
+    const workerIds = workers.map((worker) => worker.workerId);
     return {
       events,
       sent: events.length,
