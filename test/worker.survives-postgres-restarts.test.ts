@@ -62,8 +62,14 @@ describe('a worker while PostgreSQL restarts under it', () => {
     // Refresh requests keep coming from two producers while the server restarts.
     let flowing = true;
     let requests = 0;
+    let lastFailure = '';
     const refreshLoop = async () => {
-      while (flowing) if ((await runCli(['refresh', '--all'], env, { cwd: ROOT })).code === 0) requests += 1;
+      while (flowing) {
+        // While the server is down a request fails; the loop just asks again.
+        const result = await runCli(['refresh', '--all'], env, { cwd: ROOT }).catch((error: Error) => ({ code: null, stderr: error.message }));
+        if (result.code === 0) requests += 1;
+        else lastFailure = result.stderr;
+      }
     };
     const loops = [refreshLoop(), refreshLoop()];
     try {
@@ -72,6 +78,8 @@ describe('a worker while PostgreSQL restarts under it', () => {
         const before = requests;
         await waitUntil(`the worker connected and a refresh requested before restart ${i + 1}`, async () => requests > before && (await workerConnected()), {
           timeoutMs: 60_000,
+        }).catch((error: Error) => {
+          throw new Error(`${error.message}\nlast failed request: ${lastFailure}\nworker: ${worker.output().slice(-3_000)}`);
         });
         await server.restart(mode);
         expect(worker.child.exitCode, worker.output().slice(-2_000)).toBeNull();

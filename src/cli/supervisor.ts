@@ -48,6 +48,9 @@ export interface SuperviseOptions {
   maxDelayMs?: number;
 }
 
+/** What a usage or config error exits with (`UsageError`, `ConfigError`): restarting cannot fix it. */
+const USAGE_EXIT_CODE = 2;
+
 const superviseDefaults = { initialDelayMs: 500, maxDelayMs: 30_000 } satisfies Pick<Required<SuperviseOptions>, 'initialDelayMs' | 'maxDelayMs'>;
 
 interface RunOutcome {
@@ -61,10 +64,13 @@ interface RunOutcome {
 }
 
 /**
- * Runs the role in a child until it finishes on its own terms (its command returned: a
- * normal stop, a usage or connection error at start) and resolves to that exit code. A child
- * that dies instead (uncaught exception, killed) is logged with its cause and started again
- * after a capped, doubling delay. SIGINT/SIGTERM reach the child through `signal`.
+ * Runs the role in a child until it finishes on its own terms and resolves to that exit code:
+ * a normal stop, or an error its command returned on the first start (a usage, config or
+ * connection error fails fast, as without a supervisor). A child that dies instead (uncaught
+ * exception, killed) is logged with its cause and started again after a capped, doubling
+ * delay; so is a restarted child whose command fails (other than on usage or config), since
+ * what killed its predecessor (PostgreSQL restarting) may still be going on. SIGINT/SIGTERM
+ * reach the child through `signal`.
  */
 export async function superviseRole(options: SuperviseOptions): Promise<number> {
   const { entry, args, role, logger, signal, force } = options;
@@ -72,17 +78,19 @@ export async function superviseRole(options: SuperviseOptions): Promise<number> 
   let restartDelay = initialDelayMs;
   for (let restarts = 0; ; restarts += 1) {
     const outcome = await runChild(entry, args, signal, force);
-    if (outcome.finished !== null) return outcome.finished;
+    const { finished } = outcome;
+    if (finished !== null && (signal.aborted || restarts === 0 || finished === 0 || finished === USAGE_EXIT_CODE)) return finished;
     const how = outcome.signal ? `signal ${outcome.signal}` : `exit code ${outcome.code}`;
-    if (signal.aborted) {
+    if (finished === null && signal.aborted) {
       // It was asked to stop and died doing so: nothing to restart.
       logger.error({ role, cause: crashCause(outcome.stderrTail) }, `${role} died while stopping (${how})`);
       return outcome.code || 1;
     }
     if (outcome.ranMs >= maxDelayMs) restartDelay = initialDelayMs;
+    const what = finished === null ? `died unexpectedly (${how})` : `failed to start again (${how})`;
     logger.error(
       { role, cause: crashCause(outcome.stderrTail), restart: restarts + 1, delayMs: restartDelay },
-      `${role} died unexpectedly (${how}); restarting the role in ${restartDelay} ms`,
+      `${role} ${what}; restarting the role in ${restartDelay} ms`,
     );
     const stopped = await delay(restartDelay, true, { signal }).catch(() => false);
     if (!stopped) return 0;
