@@ -108,8 +108,11 @@ describe('a postgres.js client shared with Drizzle', () => {
   });
 
   it('reads rows and cache.as_of exactly as through mvfleet’s own client', async () => {
-    const shared = createReader({ sql: client, catalog: demoCatalog, freshnessCacheMs: 0 });
-    const own = createReader({ sql: db.sql, catalog: demoCatalog, freshnessCacheMs: 0 });
+    // One clock for both readers: age_minutes is then the same whenever each read runs.
+    const readAt = new Date();
+    const now = () => readAt;
+    const shared = createReader({ sql: client, catalog: demoCatalog, freshnessCacheMs: 0, now });
+    const own = createReader({ sql: db.sql, catalog: demoCatalog, freshnessCacheMs: 0, now });
     const [tournament] = await db.sql<[{ tournament_id: number }]>`
       SELECT tournament_id FROM tournament_analytics_summary WHERE started_at IS NOT NULL ORDER BY tournament_id LIMIT 1`;
     const [revenue] = await db.sql<[{ project_id: number; month: string }]>`
