@@ -17,6 +17,7 @@ import { parseBenchArgs, USAGE, type ScenarioName } from './options.js';
 import { deletePrefix } from './redis-keys.js';
 import { renderReport, writeReport, type BenchReport } from './report.js';
 import { eventStormScenario } from './scenarios/event-storm.js';
+import { faultsScenario } from './scenarios/faults.js';
 import { fleetScenario } from './scenarios/fleet.js';
 import { producerScenario } from './scenarios/producer.js';
 import { readsScenario } from './scenarios/reads.js';
@@ -30,6 +31,7 @@ const scenarios: Record<ScenarioName, Scenario> = {
   targeted: targetedScenario,
   producer: producerScenario,
   fleet: fleetScenario,
+  faults: faultsScenario,
 };
 
 const defaultResultsDir = fileURLToPath(new URL('./results', import.meta.url));
