@@ -98,7 +98,8 @@ export function refreshJobOptions(
   };
 }
 
-function defaultCoalesceKey(view: string, data: Pick<RefreshJobData, 'mode' | 'scope'>): string {
+/** The coalescing (deduplication) key requests of `view` share unless they name another. */
+export function defaultCoalesceKey(view: string, data: Pick<RefreshJobData, 'mode' | 'scope'>): string {
   const mode = data.mode === 'auto' ? view : `${view}:${data.mode}`;
   return data.scope === 'keys' ? `${mode}:keys` : mode;
 }

@@ -6,14 +6,14 @@ import { ConfigError, oneLine } from '../core/errors.js';
 import { TimeoutError, withTimeout } from '../core/with-timeout.js';
 import type { QueueBackend } from '../queue/queue-backend.js';
 import { silentLogger, type Logger } from '../core/logger.js';
-import { JOB_NAMES, REFRESH_QUEUE, parseRefreshJob, tickJobSchema } from '../queue/job-contract.js';
+import { JOB_NAMES, REFRESH_QUEUE, defaultCoalesceKey, parseRefreshJob, tickJobSchema } from '../queue/job-contract.js';
 import { createRefreshQueue, enqueueRefresh } from '../queue/refresh-queue.js';
 import { requestRefresh } from '../queue/request-refresh.js';
-import { overdueRequests } from '../store/pending-requests.js';
+import { dropRequestsBefore, overdueRequests } from '../store/pending-requests.js';
 import { directDependants } from './cascade.js';
 import { handleScheduleTick } from './schedule-tick.js';
-import { PermanentRefreshError, RefreshFailedError } from './refresh-errors.js';
-import { handBack, retryWhenDatabaseAnswers } from './environment-retry.js';
+import { PermanentRefreshError, RefreshFailedError, failureOrigin } from './refresh-errors.js';
+import { handBack, retryWhenDatabaseAnswers, waitForDatabase } from './environment-retry.js';
 import { createUnknownViewHandback } from './unknown-view-handback.js';
 import { viewsWithWaitingKeys } from '../store/dirty-keys.js';
 import { closeOrphans, pruneLog } from './refresh-log-store.js';
@@ -88,14 +88,17 @@ export interface RefreshWorkerOptions {
    */
   logRetentionDays?: number;
   /**
-   * BullMQ job lock: a worker that stops renewing it (killed) loses the job after this long.
-   * @defaultValue 30_000
+   * BullMQ job lock: a worker that stops renewing it (killed, or crashed with PostgreSQL) loses
+   * the job after this long. Until then the view waits: every request of it coalesces into the
+   * dead worker's job. Renewed every half of it while the refresh runs.
+   * @defaultValue 6_000
    */
   lockDurationMs?: number;
   /**
    * BullMQ stalled-job check interval: a lost job is handed to another worker within
-   * `lockDurationMs + stalledIntervalMs`.
-   * @defaultValue 30_000
+   * `lockDurationMs + stalledIntervalMs`, so a view refreshes again within 10 s of its
+   * worker's death.
+   * @defaultValue 3_000
    */
   stalledIntervalMs?: number;
   /**
@@ -117,8 +120,8 @@ export const workerDefaults = {
   pendingRescueAfterMs: 5_000,
   rescueIntervalMs: 2_000,
   logRetentionDays: 90,
-  lockDurationMs: 30_000,
-  stalledIntervalMs: 30_000,
+  lockDurationMs: 6_000,
+  stalledIntervalMs: 3_000,
   maxStalledCount: 10,
 } satisfies Partial<RefreshWorkerOptions>;
 
@@ -253,7 +256,24 @@ export function createWorker(options: RefreshWorkerOptions): RefreshWorker {
     return outcome;
   }
 
+  /**
+   * Runs a job; a failure the environment caused anywhere in it (the cascade lookup before the
+   * refresh, recording a tick's request, enqueueing a cascade: not only the refresh itself) is
+   * not the view's: the job waits for PostgreSQL to answer and runs again, attempt not spent.
+   */
   async function processJob(job: Job, token?: string) {
+    try {
+      return await processOne(job, token);
+    } catch (error) {
+      const handled = error instanceof DelayedError || error instanceof UnrecoverableError || error instanceof RefreshFailedError;
+      if (handled || failureOrigin(error) !== 'environment') throw error;
+      logger.warn({ err: error, jobId: job.id, view: job.data?.view }, 'job interrupted by an unreachable service: running it again once PostgreSQL answers');
+      await waitForDatabase(sql, () => closing);
+      return handBack(job, token, Date.now(), logger);
+    }
+  }
+
+  async function processOne(job: Job, token?: string) {
     if (job.name === JOB_NAMES.tick) {
       const tick = tickJobSchema.safeParse(job.data);
       if (!tick.success) {
@@ -293,6 +313,16 @@ export function createWorker(options: RefreshWorkerOptions): RefreshWorker {
       { jobId: job.id, view: job.data?.view, attempt: job.attemptsMade, of: attempts, final },
       `refresh job failed (attempt ${job.attemptsMade} of ${attempts})${final ? '' : ', will retry'}: ${error.message}`,
     );
+    // A whole-view job that failed for good on an error of the view's own: the requests it was
+    // to cover end in that logged failure. Requests made after its last attempt began stay
+    // pending, and the rescue asks for them again. (A job lost to stalls is not such a failure.)
+    const view = String(job.data?.view);
+    const viewCaused = error instanceof RefreshFailedError || error instanceof UnrecoverableError;
+    if (final && viewCaused && job.name === JOB_NAMES.refresh && job.data?.scope !== 'keys' && catalog.has(view) && job.processedOn) {
+      dropRequestsBefore(sql, catalog.store, view, new Date(job.processedOn)).catch((dropError: unknown) =>
+        logger.warn({ err: dropError, view }, 'could not end the requests of a failed refresh; they will be retried'),
+      );
+    }
   });
   worker.on('completed', (job, outcome: RefreshOutcome | Awaited<ReturnType<typeof handleScheduleTick>>) => {
     if (job.name === JOB_NAMES.tick) {
@@ -325,6 +355,24 @@ export function createWorker(options: RefreshWorkerOptions): RefreshWorker {
    * they were due lost their job, and are asked for again. A new job coalesces with any job of
    * the view still in the queue, so a healthy fleet gets no extra refresh.
    */
+  /**
+   * A job handed back to run at once (a busy view, an environment failure) that is still
+   * delayed when its requests are overdue was never picked up again: seen after PostgreSQL
+   * restarts under load, with every later request of the view coalescing into it. Such a job
+   * is promoted; a job delayed by the view's own backoff is left to wait it out.
+   */
+  const releaseStuckJob = async (coalesceKey: string) => {
+    try {
+      const jobId = await cascadeQueue.getDeduplicationJobId(coalesceKey);
+      const job = jobId ? await cascadeQueue.getJob(jobId) : undefined;
+      if (!job || job.delay > settings.busyRetryDelayMs || (await job.getState()) !== 'delayed') return;
+      await job.promote();
+      logger.warn({ jobId: job.id, view: job.data?.view }, 'promoted a refresh job handed back to run at once that was still delayed');
+    } catch (error) {
+      logger.debug({ err: error, coalesceKey }, 'could not check the coalesced job');
+    }
+  };
+
   let rescuing = false;
   const rescue = async () => {
     if (rescuing || closing) return;
@@ -334,11 +382,13 @@ export function createWorker(options: RefreshWorkerOptions): RefreshWorker {
       for (const overdue of await overdueRequests(sql, catalog.store, settings.pendingRescueAfterMs)) {
         if (!catalog.has(overdue.view)) continue;
         logger.info({ view: overdue.view, reason: overdue.reason, since: overdue.requestedAt }, 'pending refresh request without a job: waking a worker');
+        await releaseStuckJob(defaultCoalesceKey(overdue.view, { mode: 'auto', scope: 'view' }));
         await enqueueRefresh(cascadeQueue, catalog, { view: overdue.view, reason: overdue.reason, triggerDetail: overdue.triggerDetail, requestedAt });
       }
       for (const view of await viewsWithWaitingKeys(sql, catalog.store, settings.waitingKeysRescueMs)) {
         if (!catalog.has(view) || !catalog.get(view).keyed) continue;
         logger.info({ view }, 'dirty keys waiting without a refresh: waking a worker');
+        await releaseStuckJob(defaultCoalesceKey(view, { mode: 'auto', scope: 'keys' }));
         await enqueueRefresh(cascadeQueue, catalog, { view, reason: 'event', triggerDetail: 'waiting dirty keys', requestedAt, scope: 'keys' });
       }
     } catch (error) {
