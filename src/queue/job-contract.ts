@@ -98,8 +98,7 @@ export function refreshJobOptions(
   };
 }
 
-/** The coalescing (deduplication) key requests of `view` share unless they name another. */
-export function defaultCoalesceKey(view: string, data: Pick<RefreshJobData, 'mode' | 'scope'>): string {
+function defaultCoalesceKey(view: string, data: Pick<RefreshJobData, 'mode' | 'scope'>): string {
   const mode = data.mode === 'auto' ? view : `${view}:${data.mode}`;
   return data.scope === 'keys' ? `${mode}:keys` : mode;
 }

@@ -6,7 +6,7 @@ import { ConfigError, oneLine } from '../core/errors.js';
 import { TimeoutError, withTimeout } from '../core/with-timeout.js';
 import type { QueueBackend } from '../queue/queue-backend.js';
 import { silentLogger, type Logger } from '../core/logger.js';
-import { JOB_NAMES, REFRESH_QUEUE, defaultCoalesceKey, parseRefreshJob, tickJobSchema } from '../queue/job-contract.js';
+import { JOB_NAMES, REFRESH_QUEUE, parseRefreshJob, tickJobSchema } from '../queue/job-contract.js';
 import { createRefreshQueue, enqueueRefresh } from '../queue/refresh-queue.js';
 import { requestRefresh } from '../queue/request-refresh.js';
 import { dropRequestsBefore, overdueRequests } from '../store/pending-requests.js';
@@ -355,24 +355,6 @@ export function createWorker(options: RefreshWorkerOptions): RefreshWorker {
    * they were due lost their job, and are asked for again. A new job coalesces with any job of
    * the view still in the queue, so a healthy fleet gets no extra refresh.
    */
-  /**
-   * A job handed back to run at once (a busy view, an environment failure) that is still
-   * delayed when its requests are overdue was never picked up again: seen after PostgreSQL
-   * restarts under load, with every later request of the view coalescing into it. Such a job
-   * is promoted; a job delayed by the view's own backoff is left to wait it out.
-   */
-  const releaseStuckJob = async (coalesceKey: string) => {
-    try {
-      const jobId = await cascadeQueue.getDeduplicationJobId(coalesceKey);
-      const job = jobId ? await cascadeQueue.getJob(jobId) : undefined;
-      if (!job || job.delay > settings.busyRetryDelayMs || (await job.getState()) !== 'delayed') return;
-      await job.promote();
-      logger.warn({ jobId: job.id, view: job.data?.view }, 'promoted a refresh job handed back to run at once that was still delayed');
-    } catch (error) {
-      logger.debug({ err: error, coalesceKey }, 'could not check the coalesced job');
-    }
-  };
-
   let rescuing = false;
   const rescue = async () => {
     if (rescuing || closing) return;
@@ -382,13 +364,11 @@ export function createWorker(options: RefreshWorkerOptions): RefreshWorker {
       for (const overdue of await overdueRequests(sql, catalog.store, settings.pendingRescueAfterMs)) {
         if (!catalog.has(overdue.view)) continue;
         logger.info({ view: overdue.view, reason: overdue.reason, since: overdue.requestedAt }, 'pending refresh request without a job: waking a worker');
-        await releaseStuckJob(defaultCoalesceKey(overdue.view, { mode: 'auto', scope: 'view' }));
         await enqueueRefresh(cascadeQueue, catalog, { view: overdue.view, reason: overdue.reason, triggerDetail: overdue.triggerDetail, requestedAt });
       }
       for (const view of await viewsWithWaitingKeys(sql, catalog.store, settings.waitingKeysRescueMs)) {
         if (!catalog.has(view) || !catalog.get(view).keyed) continue;
         logger.info({ view }, 'dirty keys waiting without a refresh: waking a worker');
-        await releaseStuckJob(defaultCoalesceKey(view, { mode: 'auto', scope: 'keys' }));
         await enqueueRefresh(cascadeQueue, catalog, { view, reason: 'event', triggerDetail: 'waiting dirty keys', requestedAt, scope: 'keys' });
       }
     } catch (error) {
