@@ -72,7 +72,11 @@ describe('schedules', () => {
         const [job] = (await queue.getJobs(['delayed'])).filter((j) => j.name === 'refresh' && j.opts.deduplication?.id === scheduledCoalesceKey(TOURNAMENTS));
         if (job) {
           delays.push(job.delay);
-          await job.remove();
+          // A job jittered by a few milliseconds may start between the listing and the removal
+          // ("locked by another worker"): its delay was still drawn, and it is no longer delayed.
+          await job.remove().catch((error: unknown) => {
+            if (!/locked by another worker/.test(String(error))) throw error;
+          });
         }
         return delays.length >= 40;
       },
