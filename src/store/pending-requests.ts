@@ -24,27 +24,29 @@ export interface PendingRequest {
 
 /**
  * Records requests and dirty keys in one statement (all or none). `event` names what touched
- * the keys. Appends only: a refresh in flight never makes a producer wait.
+ * the keys. Appends only: a refresh in flight never makes a producer wait. A whole-view request
+ * that a waiting one already covers is not written (engine migration 3 says when).
+ * @returns how many whole-view requests were written (the others joined waiting ones).
  */
 export async function recordRequests(
   sql: Queryable,
   store: EngineStore,
   work: { requests: readonly PendingRequest[]; keys?: readonly DirtyKey[]; event?: string | null },
-): Promise<void> {
+): Promise<number> {
   const keys = work.keys ?? [];
-  if (work.requests.length === 0 && keys.length === 0) return;
-  await sql`
+  if (work.requests.length === 0 && keys.length === 0) return 0;
+  const [row] = await sql<[{ written: number }]>`
     WITH keys AS (
       INSERT INTO ${sql(store.dirtyKeys)} (view_name, key, event)
       SELECT view_name, key::jsonb, ${work.event ?? null}::text
       FROM unnest(${keys.map((entry) => entry.view)}::text[], ${keys.map((entry) => JSON.stringify(entry.key))}::text[]) AS k(view_name, key)
     )
-    INSERT INTO ${sql(store.pendingRequests)} (view_name, reason, trigger_detail, due_at)
-    SELECT view_name, reason, trigger_detail, clock_timestamp() + make_interval(secs => due_in_ms / 1000.0)
+    SELECT count(*) FILTER (WHERE written)::int AS written
     FROM unnest(${work.requests.map((r) => r.view)}::text[], ${work.requests.map((r) => r.reason)}::text[],
                 ${work.requests.map((r) => r.triggerDetail ?? '')}::text[], ${work.requests.map((r) => r.dueInMs)}::float8[])
          AS r(view_name, reason, trigger_detail_or_empty, due_in_ms)
-    CROSS JOIN LATERAL (SELECT NULLIF(trigger_detail_or_empty, '') AS trigger_detail) AS d`;
+    CROSS JOIN LATERAL ${sql(store.requestViewRefresh)}(view_name, reason, NULLIF(trigger_detail_or_empty, ''), due_in_ms) AS written`;
+  return row.written;
 }
 
 /** The oldest overdue request of a view: one the queue should have delivered `graceMs` ago. */
@@ -71,14 +73,13 @@ export async function overdueRequests(sql: Queryable, store: EngineStore, graceM
 }
 
 /**
- * Ends the requests a refresh failed to cover for good (its retries ran out, or its failure
- * is permanent): those made before its last attempt started. Later ones stay pending.
+ * Ends the requests a refresh failed to cover for good (its retries ran out, or its failure is
+ * permanent): exactly those its last attempt drained. Requests it could not see stay pending,
+ * and the rescue asks for them again.
  */
-export async function dropRequestsBefore(sql: Queryable, store: EngineStore, view: string, startedBefore: Date): Promise<number> {
-  const rows = await sql`
-    DELETE FROM ${sql(store.pendingRequests)}
-    WHERE view_name = ${view} AND requested_at <= ${startedBefore.toISOString()}::timestamptz
-    RETURNING id`;
+export async function dropDrainedRequests(sql: Queryable, store: EngineStore, ids: readonly number[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  const rows = await sql`DELETE FROM ${sql(store.pendingRequests)} WHERE id = ANY(${ids.map(String)}::bigint[]) RETURNING id`;
   return rows.length;
 }
 
@@ -86,6 +87,6 @@ export async function dropRequestsBefore(sql: Queryable, store: EngineStore, vie
  * Appends the keys an event touched (duplicates collapse when a refresh drains them): the
  * key-only form of {@link recordRequests}.
  */
-export function recordDirtyKeys(sql: Queryable, store: EngineStore, event: string, keys: readonly DirtyKey[]): Promise<void> {
-  return recordRequests(sql, store, { requests: [], keys, event });
+export async function recordDirtyKeys(sql: Queryable, store: EngineStore, event: string, keys: readonly DirtyKey[]): Promise<void> {
+  await recordRequests(sql, store, { requests: [], keys, event });
 }

@@ -9,7 +9,7 @@ import { silentLogger, type Logger } from '../core/logger.js';
 import { JOB_NAMES, REFRESH_QUEUE, parseRefreshJob, tickJobSchema } from '../queue/job-contract.js';
 import { createRefreshQueue, enqueueRefresh } from '../queue/refresh-queue.js';
 import { requestRefresh } from '../queue/request-refresh.js';
-import { dropRequestsBefore, overdueRequests } from '../store/pending-requests.js';
+import { dropDrainedRequests, overdueRequests } from '../store/pending-requests.js';
 import { directDependants } from './cascade.js';
 import { handleScheduleTick } from './schedule-tick.js';
 import { PermanentRefreshError, RefreshFailedError, failureOrigin } from './refresh-errors.js';
@@ -196,6 +196,19 @@ export function createWorker(options: RefreshWorkerOptions): RefreshWorker {
   const handBackUnknownView = createUnknownViewHandback({ logger, delayMs: settings.unknownViewRetryDelayMs });
   let closing = false;
 
+  /**
+   * A refresh that failed for good on an error of the view's own: the requests its last attempt
+   * drained end in that logged failure. Requests it could not see stay pending, and the rescue
+   * asks for them again. (A job lost to stalls is not such a failure.)
+   */
+  async function endDrainedRequests(view: string, error: RefreshFailedError): Promise<void> {
+    try {
+      await dropDrainedRequests(sql, catalog.store, error.drainedRequestIds);
+    } catch (dropError) {
+      logger.warn({ err: dropError, view }, 'could not end the requests of a failed refresh; they will be retried');
+    }
+  }
+
   async function processRefresh(job: Job, token?: string): Promise<RefreshOutcome> {
     let data;
     try {
@@ -228,6 +241,10 @@ export function createWorker(options: RefreshWorkerOptions): RefreshWorker {
         followUp: cascade,
       });
     } catch (error) {
+      const lastAttempt = error instanceof PermanentRefreshError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      if (lastAttempt && error instanceof RefreshFailedError && error.origin === 'view') {
+        await endDrainedRequests(data.view, error);
+      }
       if (error instanceof PermanentRefreshError) throw new UnrecoverableError(error.message);
       if (closing && error instanceof RefreshFailedError && error.sqlState === '57014') {
         // Cancelled by our own shutdown: hand the job back without spending an attempt.
@@ -313,16 +330,6 @@ export function createWorker(options: RefreshWorkerOptions): RefreshWorker {
       { jobId: job.id, view: job.data?.view, attempt: job.attemptsMade, of: attempts, final },
       `refresh job failed (attempt ${job.attemptsMade} of ${attempts})${final ? '' : ', will retry'}: ${error.message}`,
     );
-    // A whole-view job that failed for good on an error of the view's own: the requests it was
-    // to cover end in that logged failure. Requests made after its last attempt began stay
-    // pending, and the rescue asks for them again. (A job lost to stalls is not such a failure.)
-    const view = String(job.data?.view);
-    const viewCaused = error instanceof RefreshFailedError || error instanceof UnrecoverableError;
-    if (final && viewCaused && job.name === JOB_NAMES.refresh && job.data?.scope !== 'keys' && catalog.has(view) && job.processedOn) {
-      dropRequestsBefore(sql, catalog.store, view, new Date(job.processedOn)).catch((dropError: unknown) =>
-        logger.warn({ err: dropError, view }, 'could not end the requests of a failed refresh; they will be retried'),
-      );
-    }
   });
   worker.on('completed', (job, outcome: RefreshOutcome | Awaited<ReturnType<typeof handleScheduleTick>>) => {
     if (job.name === JOB_NAMES.tick) {
