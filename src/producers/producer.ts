@@ -106,21 +106,50 @@ export function createProducer(options: ProducerOptions): Producer {
     };
   }
 
+  // Whether the last record reached PostgreSQL and succeeded (see recordThenEnqueue).
+  let recording = false;
+
   /**
-   * Records requests (and an event's keys) in PostgreSQL before their jobs are enqueued, so a
-   * lost job loses no request: the workers find it there. Without `sql` nothing is recorded.
+   * Records requests (and an event's keys) in PostgreSQL, so a lost job loses no request: the
+   * workers find it there. Without `sql` nothing is recorded.
    */
   async function record(what: string, work: Parameters<typeof recordRequests>[2]): Promise<void> {
     if (!options.sql) return;
     try {
       await recordRequests(options.sql, catalog.store, work);
+      recording = true;
     } catch (error) {
+      recording = false;
       // PostgreSQL answered with an error (e.g. an unmigrated database): not a connection problem.
       const state = sqlStateOf(error);
       const answered = state !== null && !state.startsWith('08');
       const message = `cannot record ${what}: ${oneLine(error)}`;
       throw answered ? new MvfleetError(message, { cause: error }) : new ConnectionError(message, { cause: error });
     }
+  }
+
+  /**
+   * Records the requests, then wakes the workers; the request is acknowledged once both are
+   * done. While recording works, whole-view requests do both at once (one round trip of
+   * latency instead of two): a job that runs before its request is recorded still covers it,
+   * since the app's write committed before the call, and the row it leaves costs at most one
+   * extra refresh. Otherwise in turn, so that a database that is down or unmigrated refuses
+   * the request with nothing enqueued; and keys always first, since a keyed job that ran
+   * before they were recorded would find nothing to drain, leaving them to the sweep.
+   */
+  async function recordThenEnqueue(
+    what: string,
+    work: Parameters<typeof recordRequests>[2],
+    jobs: { data: RefreshJobData; delayMs: number }[],
+  ): Promise<void> {
+    if (!recording || work.keys?.length) {
+      await record(what, work);
+      await enqueue(jobs);
+      return;
+    }
+    const [recorded, enqueued] = await Promise.allSettled([record(what, work), enqueue(jobs)]);
+    if (recorded.status === 'rejected') throw recorded.reason;
+    if (enqueued.status === 'rejected') throw enqueued.reason;
   }
 
   async function emit(event: string, payload: Record<string, unknown> = {}): Promise<RefreshHandle> {
@@ -141,25 +170,23 @@ export function createProducer(options: ProducerOptions): Producer {
       : [];
     const keyed = new Set(dirty.map((entry) => entry.view));
     const wholeViews = views.filter((view) => !keyed.has(view.name));
-    await record(`the request of ${event}`, {
+    // Taken after the app's write committed (emit follows it): a refresh that starts later covers it.
+    const requestedAt = new Date();
+    const jobs = views.map((view) => ({
+      data: parseRefreshJob({
+        view: view.name,
+        reason: 'event',
+        triggerDetail: event,
+        requestedAt: requestedAt.toISOString(),
+        scope: keyed.has(view.name) ? 'keys' : 'view',
+      }),
+      delayMs: view.coalesceWindowMs,
+    }));
+    await recordThenEnqueue(`the request of ${event}`, {
       event,
       keys: dirty,
       requests: wholeViews.map((view) => ({ view: view.name, reason: 'event', triggerDetail: event, dueInMs: view.coalesceWindowMs })),
-    });
-    // Taken after the requests are committed: a refresh that starts later covers them.
-    const requestedAt = new Date();
-    await enqueue(
-      views.map((view) => ({
-        data: parseRefreshJob({
-          view: view.name,
-          reason: 'event',
-          triggerDetail: event,
-          requestedAt: requestedAt.toISOString(),
-          scope: keyed.has(view.name) ? 'keys' : 'view',
-        }),
-        delayMs: view.coalesceWindowMs,
-      })),
-    );
+    }, jobs);
     logger.debug({ event, views: views.map((v) => v.name), keys: dirty.length }, 'event enqueued');
     const cascaded = views.flatMap((view) => catalog.downstreamOf(view.name));
     return handle(requestedAt, [...new Set([...views.map((v) => v.name), ...cascaded.map((v) => v.name)])]);
@@ -172,20 +199,12 @@ export function createProducer(options: ProducerOptions): Producer {
     const view = catalog.get(name);
     const reason = refreshOptions.reason ?? 'manual';
     const triggerDetail = refreshOptions.detail ?? null;
-    await record(`the refresh of ${view.name}`, { requests: [{ view: view.name, reason, triggerDetail, dueInMs: 0 }] });
     const requestedAt = new Date();
-    await enqueue([
-      {
-        data: parseRefreshJob({
-          view: view.name,
-          reason,
-          triggerDetail,
-          requestedAt: requestedAt.toISOString(),
-          mode: refreshOptions.mode ?? 'auto',
-        }),
-        delayMs: 0,
-      },
-    ]);
+    const job = {
+      data: parseRefreshJob({ view: view.name, reason, triggerDetail, requestedAt: requestedAt.toISOString(), mode: refreshOptions.mode ?? 'auto' }),
+      delayMs: 0,
+    };
+    await recordThenEnqueue(`the refresh of ${view.name}`, { requests: [{ view: view.name, reason, triggerDetail, dueInMs: 0 }] }, [job]);
     return handle(requestedAt, [view.name, ...catalog.downstreamOf(view.name).map((v) => v.name)]);
   }
 
