@@ -67,8 +67,9 @@ export function captureInstall(store: EngineStore, view: CatalogView, source: Ca
   let body: string;
   if (source.key) {
     const keys = quoteQualified(store.dirtyKeys);
+    // A row whose key has a NULL belongs to no keyed row of the view.
     const record = (rows: string) => `INSERT INTO ${keys} (view_name, key, event)
-        SELECT DISTINCT ${viewName}, k, ${detail} FROM (${rows}) AS touched(k);`;
+        SELECT DISTINCT ${viewName}, k, ${detail} FROM (${rows}) AS touched(k) WHERE NOT k @> '[null]';`;
     const key = keyArray(source);
     body = `
       IF TG_OP = 'INSERT' THEN

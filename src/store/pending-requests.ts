@@ -35,12 +35,16 @@ export async function recordRequests(
 ): Promise<number> {
   const keys = work.keys ?? [];
   if (work.requests.length === 0 && keys.length === 0) return 0;
+  const insertKeys = sql`
+    INSERT INTO ${sql(store.dirtyKeys)} (view_name, key, event)
+    SELECT view_name, key::jsonb, ${work.event ?? null}::text
+    FROM unnest(${keys.map((entry) => entry.view)}::text[], ${keys.map((entry) => JSON.stringify(entry.key))}::text[]) AS k(view_name, key)`;
+  if (work.requests.length === 0) {
+    await insertKeys;
+    return 0;
+  }
   const [row] = await sql<[{ written: number }]>`
-    WITH keys AS (
-      INSERT INTO ${sql(store.dirtyKeys)} (view_name, key, event)
-      SELECT view_name, key::jsonb, ${work.event ?? null}::text
-      FROM unnest(${keys.map((entry) => entry.view)}::text[], ${keys.map((entry) => JSON.stringify(entry.key))}::text[]) AS k(view_name, key)
-    )
+    WITH keys AS (${insertKeys})
     SELECT count(*) FILTER (WHERE written)::int AS written
     FROM unnest(${work.requests.map((r) => r.view)}::text[], ${work.requests.map((r) => r.reason)}::text[],
                 ${work.requests.map((r) => r.triggerDetail ?? '')}::text[], ${work.requests.map((r) => r.dueInMs)}::float8[])
