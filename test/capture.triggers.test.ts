@@ -100,7 +100,7 @@ describe('change capture by triggers', () => {
   it('a running worker refreshes the views after plain SQL writes, with no event', async () => {
     await populateViews({ sql: db.sql, catalog: capturing, triggerDetail: 'test' });
     await clear();
-    const worker = createWorker({ backend: queue.backend(), sql: db.sql, catalog: capturing, concurrency: 2, capturePollMs: 50 });
+    const worker = createWorker({ backend: queue.backend(), sql: db.sql, catalog: capturing, concurrency: 2, requestPollMs: 50 });
     try {
       await worker.ready();
       await db.sql`INSERT INTO t_orders VALUES (900010, 7010, 42, '2026-03-02')`;

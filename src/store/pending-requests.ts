@@ -1,7 +1,7 @@
 import type { Queryable } from '../core/db.js';
 import { toDate } from '../core/pg-values.js';
 import type { DirtyKey } from './dirty-keys.js';
-import type { EngineStore } from './engine-schema.js';
+import { quoteQualified, type EngineStore } from './engine-schema.js';
 import type { RefreshReason } from './refresh-log.js';
 
 /**
@@ -93,4 +93,36 @@ export async function dropDrainedRequests(sql: Queryable, store: EngineStore, id
  */
 export async function recordDirtyKeys(sql: Queryable, store: EngineStore, event: string, keys: readonly DirtyKey[]): Promise<void> {
   await recordRequests(sql, store, { requests: [], keys, event });
+}
+
+/**
+ * Runs one statement with one parameter on the caller's transaction: a postgres.js
+ * transaction (`sql.begin(tx => …)`) or a Drizzle one (`db.transaction(tx => …)`).
+ */
+export type RunInTransaction = (text: string, parameter: string) => Promise<unknown>;
+
+/**
+ * Records requests and keys inside the app's own transaction, so they commit or roll back with
+ * its writes. Plain appends: the coalescing of {@link recordRequests} would hold the view's
+ * fence until the app commits. Nothing wakes the fleet here (the app has not committed):
+ * the workers' poll for recorded requests finds them within a fraction of a second.
+ */
+export async function recordRequestsInTransaction(
+  run: RunInTransaction,
+  store: EngineStore,
+  work: { requests: readonly PendingRequest[]; keys?: readonly DirtyKey[]; event?: string | null },
+): Promise<void> {
+  if (work.requests.length === 0 && !work.keys?.length) return;
+  const doc = JSON.stringify({ event: work.event ?? null, keys: work.keys ?? [], requests: work.requests });
+  await run(
+    `WITH input AS (SELECT $1::jsonb AS doc),
+     keys AS (
+       INSERT INTO ${quoteQualified(store.dirtyKeys)} (view_name, key, event)
+       SELECT k->>'view', k->'key', input.doc->>'event' FROM input, jsonb_array_elements(input.doc->'keys') AS k
+     )
+     INSERT INTO ${quoteQualified(store.pendingRequests)} (view_name, reason, trigger_detail, due_at)
+     SELECT r->>'view', r->>'reason', r->>'triggerDetail', clock_timestamp() + make_interval(secs => (r->>'dueInMs')::float8 / 1000)
+     FROM input, jsonb_array_elements(input.doc->'requests') AS r`,
+    doc,
+  );
 }

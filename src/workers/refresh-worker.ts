@@ -10,7 +10,7 @@ import { JOB_NAMES, REFRESH_QUEUE, parseRefreshJob, tickJobSchema } from '../que
 import { createRefreshQueue, enqueueRefresh } from '../queue/refresh-queue.js';
 import { requestRefresh } from '../queue/request-refresh.js';
 import { dropDrainedRequests, overdueRequests } from '../store/pending-requests.js';
-import { createCaptureWakeup } from './capture-wakeup.js';
+import { createRecordedRequestsPoll } from './recorded-requests-poll.js';
 import { directDependants } from './cascade.js';
 import { handleScheduleTick } from './schedule-tick.js';
 import { PermanentRefreshError, RefreshFailedError, failureOrigin } from './refresh-errors.js';
@@ -83,11 +83,11 @@ export interface RefreshWorkerOptions {
    */
   rescueIntervalMs?: number;
   /**
-   * How often the worker looks for requests that capture triggers recorded (views with
-   * `capture`), and wakes a worker for them.
+   * How often the worker looks for requests recorded without a job (by capture triggers, by
+   * an `emit` in the app's transaction) and wakes a worker for them.
    * @defaultValue 250
    */
-  capturePollMs?: number;
+  requestPollMs?: number;
   /**
    * Refresh-log rows older than this many days are deleted by the sweep, so the log (and the
    * dashboard's scrape of it) does not grow without bound.
@@ -126,7 +126,7 @@ export const workerDefaults = {
   waitingKeysRescueMs: 10_000,
   pendingRescueAfterMs: 5_000,
   rescueIntervalMs: 2_000,
-  capturePollMs: 250,
+  requestPollMs: 250,
   logRetentionDays: 90,
   lockDurationMs: 6_000,
   stalledIntervalMs: 3_000,
@@ -175,8 +175,8 @@ function validate(options: RefreshWorkerOptions): void {
   if (options.pendingRescueAfterMs !== undefined && !(options.pendingRescueAfterMs >= 100)) {
     problems.push(`pendingRescueAfterMs must be >= 100 (got ${options.pendingRescueAfterMs})`);
   }
-  if (options.capturePollMs !== undefined && !(options.capturePollMs >= 10)) {
-    problems.push(`capturePollMs must be >= 10 (got ${options.capturePollMs})`);
+  if (options.requestPollMs !== undefined && !(options.requestPollMs >= 10)) {
+    problems.push(`requestPollMs must be >= 10 (got ${options.requestPollMs})`);
   }
   if (options.rescueIntervalMs !== undefined && !(options.rescueIntervalMs >= 100)) {
     problems.push(`rescueIntervalMs must be >= 100 (got ${options.rescueIntervalMs})`);
@@ -398,25 +398,25 @@ export function createWorker(options: RefreshWorkerOptions): RefreshWorker {
   const rescuer = setInterval(rescue, settings.rescueIntervalMs);
   rescuer.unref();
 
-  const captured = createCaptureWakeup({ sql, catalog, queue: cascadeQueue, logger });
+  const recorded = createRecordedRequestsPoll({ sql, catalog, queue: cascadeQueue });
   let polling = false;
   let pollFailing = false;
-  const pollCaptured = async () => {
+  const pollRecorded = async () => {
     if (polling || closing) return;
     polling = true;
     try {
-      await captured.poll();
+      await recorded.poll();
       pollFailing = false;
     } catch (error) {
       // Once per outage, not four times a second.
-      if (!pollFailing) logger.warn({ err: error }, 'reading captured changes failed; trying again');
+      if (!pollFailing) logger.warn({ err: error }, 'reading recorded requests failed; trying again');
       pollFailing = true;
     } finally {
       polling = false;
     }
   };
-  const capturePoller = catalog.views.some((view) => view.capture.length > 0) ? setInterval(pollCaptured, settings.capturePollMs) : undefined;
-  capturePoller?.unref();
+  const requestPoller = setInterval(pollRecorded, settings.requestPollMs);
+  requestPoller.unref();
   void worker.run().catch((error) => logger.error({ err: error }, 'worker stopped'));
 
   let closed: Promise<void> | undefined;
@@ -424,7 +424,7 @@ export function createWorker(options: RefreshWorkerOptions): RefreshWorker {
     closing = true;
     clearInterval(sweeper);
     clearInterval(rescuer);
-    clearInterval(capturePoller);
+    clearInterval(requestPoller);
     const stopped = worker.close();
     const timedOut = (error: unknown) => {
       if (error instanceof TimeoutError) return true;
