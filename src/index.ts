@@ -27,6 +27,7 @@ export {
   type ViewStorage,
 } from './catalog/catalog.js';
 export { wholeView, type KeyScope } from './catalog/key-scope.js';
+export type { CaptureDefinition, CaptureSource, CaptureKeyValue } from './catalog/capture-definition.js';
 
 // mvfleet's own tables and migrations
 export { engineTables, mvRefreshLog, mvDirtyKeys, mvTableState } from './store/tables.js';
@@ -56,7 +57,14 @@ export {
 export { createLogger, silentLogger, type Logger } from './core/logger.js';
 
 // Roles
-export { createProducer, type Producer, type ProducerOptions, type RefreshHandle } from './producers/producer.js';
+export {
+  createProducer,
+  type Producer,
+  type ProducerOptions,
+  type RefreshHandle,
+  type EmitOptions,
+  type AppTransaction,
+} from './producers/producer.js';
 export { RefreshWaitTimeoutError, type RefreshWaitResult } from './producers/wait-for-refresh.js';
 export { createWorker, connectionsNeeded, type RefreshWorker, type RefreshWorkerOptions } from './workers/refresh-worker.js';
 export { createScheduler, type Scheduler, type SchedulerOptions } from './workers/scheduler.js';

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createCatalog, type ViewDefinition } from '../src/catalog/catalog.js';
+import { checkCatalog } from '../src/check/check-config.js';
 import { migrate } from '../src/migrate/migrate.js';
 import { populateViews } from '../src/workers/populate-views.js';
 import { createWorker } from '../src/workers/refresh-worker.js';
@@ -60,6 +61,13 @@ describe('change capture by triggers', () => {
     await db.sql`CREATE TABLE t_refunds (id integer)`;
     expect(() => shopWith({ balance: { t_refunds: {} } })).toThrow(/capture\.t_refunds: t_refunds is not one of the view's sources/);
     expect(await triggers()).toEqual([]);
+    const findings = await checkCatalog({ sql: db.sql, catalog: bad });
+    expect(findings).toContainEqual({ level: 'error', view: 't_order_balance', message: 'capture.t_orders.columns: t_orders has no column no_such_column' });
+    expect(await checkCatalog({ sql: db.sql, catalog: capturing })).toContainEqual({
+      level: 'error',
+      view: 't_customer_totals',
+      message: 'capture triggers on t_orders are not installed: run `mvfleet migrate`',
+    });
   });
 
   it('installs the triggers once; a second migrate changes nothing', async () => {
@@ -68,6 +76,8 @@ describe('change capture by triggers', () => {
     expect(await triggers()).toHaveLength(12);
     const second = await migrate({ sql: db.sql, catalog: capturing });
     expect(second.capture).toEqual({ installed: [], removed: [] });
+    const findings = await checkCatalog({ sql: db.sql, catalog: capturing });
+    expect(findings.filter((finding) => finding.message.includes('capture'))).toEqual([]);
   });
 
   it('records the keys of inserted, updated (old and new) and deleted rows, and nothing for a rolled-back write', async () => {

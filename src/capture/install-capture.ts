@@ -22,6 +22,19 @@ const COMPATIBLE: Readonly<Record<string, readonly string[]>> = {
   text: ['text', 'character varying'],
 };
 
+/** Installed capture triggers and functions (of the catalog's engine schema). */
+export async function installedCapture(sql: Queryable, catalog: Catalog) {
+  const triggers = await sql<{ trigger: string; schema: string; table: string; oid: number }[]>`
+    SELECT t.tgname AS trigger, n.nspname AS schema, c.relname AS table, c.oid::int AS oid
+    FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE NOT t.tgisinternal AND starts_with(t.tgname, ${CAPTURE_TRIGGER_PREFIX})`;
+  const functions = await sql<{ name: string; fingerprint: string | null }[]>`
+    SELECT p.proname AS name, obj_description(p.oid, 'pg_proc') AS fingerprint
+    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+    WHERE n.nspname = ${catalog.store.schema} AND starts_with(p.proname, 'capture_')`;
+  return { triggers, functions };
+}
+
 /** Every capture pair of the catalog. */
 export function captureInstalls(catalog: Catalog): CaptureInstall[] {
   return catalog.views.flatMap((view) => view.capture.map((source) => captureInstall(catalog.store, view, source)));
@@ -32,13 +45,14 @@ export function captureInstalls(catalog: Catalog): CaptureInstall[] {
  * columns exist, each key expression is valid over a row of the table and of the key
  * column's type. Read only. Expressions that fail are tried inside a savepoint when
  * `inTransaction` (a failed statement would abort the caller's transaction).
- * @returns one message per problem, naming view, table and what is wrong.
+ * @returns one problem per mistake, with its view, naming the table and what is wrong.
  */
-export async function captureProblems(sql: Queryable, catalog: Catalog, inTransaction = false): Promise<string[]> {
-  const problems: string[] = [];
+export async function captureProblems(sql: Queryable, catalog: Catalog, inTransaction = false): Promise<{ view: string; message: string }[]> {
+  const found: { view: string; message: string }[] = [];
   for (const view of catalog.views) {
+    const problems: string[] = [];
     for (const source of view.capture) {
-      const at = `view ${view.name}: capture.${source.table}`;
+      const at = `capture.${source.table}`;
       const [table] = await sql<{ kind: string }[]>`
         SELECT relkind::text AS kind FROM pg_class WHERE oid = to_regclass(${quoteIdent(source.table)})`;
       if (!table || !['r', 'p'].includes(table.kind)) {
@@ -61,8 +75,9 @@ export async function captureProblems(sql: Queryable, catalog: Catalog, inTransa
         }
       }
     }
+    found.push(...problems.map((message) => ({ view: view.name, message })));
   }
-  return problems;
+  return found;
 }
 
 /** The type of `expression` over a row of `table` (a row of NULLs: nothing is read). */
@@ -89,18 +104,13 @@ async function expressionType(sql: Queryable, table: string, expression: string,
  */
 export async function installCapture(tx: Queryable, catalog: Catalog): Promise<InstallCaptureResult> {
   const problems = await captureProblems(tx, catalog, true);
-  if (problems.length > 0) throw new MvfleetError(`capture cannot be installed:\n  - ${problems.join('\n  - ')}`);
+  if (problems.length > 0) {
+    const lines = problems.map((problem) => `view ${problem.view}: ${problem.message}`);
+    throw new MvfleetError(`capture cannot be installed:\n  - ${lines.join('\n  - ')}`);
+  }
   const wanted = captureInstalls(catalog);
   const result: InstallCaptureResult = { installed: [], removed: [] };
-  const present = await tx<{ trigger: string; schema: string; table: string; oid: number }[]>`
-    SELECT t.tgname AS trigger, n.nspname AS schema, c.relname AS table, c.oid::int AS oid
-    FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-    WHERE NOT t.tgisinternal AND starts_with(t.tgname, ${CAPTURE_TRIGGER_PREFIX})`;
-  const functions = await tx<{ name: string; fingerprint: string | null }[]>`
-    SELECT p.proname AS name, obj_description(p.oid, 'pg_proc') AS fingerprint
-    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-    WHERE n.nspname = ${catalog.store.schema} AND starts_with(p.proname, 'capture_')`;
-
+  const { triggers: present, functions } = await installedCapture(tx, catalog);
   const keep = new Set<string>();
   for (const install of wanted) {
     const [{ oid }] = await tx<[{ oid: number }]>`SELECT to_regclass(${quoteIdent(install.table)})::oid::int AS oid`;
