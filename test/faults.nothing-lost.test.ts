@@ -1,5 +1,4 @@
 import { randomBytes, randomInt } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
@@ -9,7 +8,7 @@ import { createProducer, type Producer } from '../src/producers/producer.js';
 import { demoCatalog } from '../examples/demo/schema/catalog.js';
 import { runCli } from './helpers/cli.js';
 import { databaseUrl } from './helpers/database-names.js';
-import { useChildProcesses, type ChildHandle } from './helpers/processes.js';
+import { childPids, killWorker, useChildProcesses, type ChildHandle } from './helpers/processes.js';
 import { startRestartablePostgres, type RestartablePostgres } from './helpers/restartable-postgres.js';
 import { startRestartableRedis, type RestartableRedis } from './helpers/restartable-redis.js';
 import { waitUntil } from './helpers/wait.js';
@@ -133,30 +132,6 @@ const changes: ((seeded: Seeded) => Change)[] = [
     };
   },
 ];
-
-/** PIDs of a process's children (the supervised role of an `mvfleet worker`). */
-function childPids(pid: number): number[] {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return []; // the process is gone
-  }
-}
-
-/** SIGKILLs an `mvfleet worker` and its supervised role: the role runs in a process group of its own. */
-function killWorker(worker: ChildHandle): void {
-  // An exited worker's PID may belong to another process by now.
-  if (worker.child.exitCode !== null || worker.child.signalCode !== null) return;
-  const roles = childPids(worker.child.pid!);
-  worker.child.kill('SIGKILL');
-  for (const pid of roles) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
-}
 
 /**
  * The issue's "done when": under a load of writes and their events, workers are SIGKILLed

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
@@ -98,4 +99,28 @@ export function useChildProcesses() {
       return handle;
     },
   };
+}
+
+/** PIDs of a process's children (the supervised role of an `mvfleet worker`). */
+export function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return []; // the process is gone
+  }
+}
+
+/** SIGKILLs an `mvfleet worker` and its supervised role: the role runs in a process group of its own. */
+export function killWorker(worker: ChildHandle): void {
+  // An exited worker's PID may belong to another process by now.
+  if (worker.child.exitCode !== null || worker.child.signalCode !== null) return;
+  const roles = childPids(worker.child.pid!);
+  worker.child.kill('SIGKILL');
+  for (const pid of roles) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
 }

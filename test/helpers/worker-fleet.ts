@@ -23,5 +23,5 @@ export async function startSeededFleet(db: TestDatabase, backends: TestQueue, pr
   const env = { DATABASE_URL: db.url, ...backends.env(), LOG_LEVEL: 'info' };
   const workers = [1, 2].map(() => processes.cli(['worker', '--concurrency', '3'], env));
   await Promise.all(workers.map((worker) => worker.waitFor('"worker started"')));
-  return { seed, random, pick, refreshedAt };
+  return { seed, random, pick, refreshedAt, workers };
 }
