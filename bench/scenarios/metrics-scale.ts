@@ -41,7 +41,7 @@ async function fillLog(sql: Sql, views: readonly string[], rows: number): Promis
            now() - make_interval(secs => i * ${SPACING_SECONDS}::float8),
            now() - make_interval(secs => i * ${SPACING_SECONDS}::float8),
            -- 2 ms to about 60 s, spread over the buckets.
-           floor(power(10, 0.3 + (i * 7919 % 1000) / 1000.0 * 4.5))::int,
+           floor(power(10, 0.3 + (i::bigint * 7919 % 1000) / 1000.0 * 4.5))::int,
            CASE WHEN i % 20 = 0 THEN 'synthetic failure' WHEN i % 20 = 1 THEN 'already fresh' END
     FROM generate_series(0, ${rows - 1}) AS i, (SELECT ${views as string[]}::text[] AS views) v`;
   await sql`VACUUM ANALYZE mvfleet.mv_refresh_log`;

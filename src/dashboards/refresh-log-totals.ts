@@ -37,13 +37,14 @@ export async function readRefreshLogBuckets(sql: Queryable, store: EngineStore):
     GROUP BY 1, 2, 3, 4, 5`;
 }
 
-/** Seconds since the last successful refresh started, per view of `views` that has one. */
+/** Seconds since the last successful refresh started, per view of `views` that has one, in `views` order. */
 export async function readLastSuccessAges(sql: Queryable, store: EngineStore, views: readonly string[]): Promise<LastSuccessRow[]> {
   return sql<LastSuccessRow[]>`
     SELECT view_name AS view, extract(epoch FROM now() - max(last_started_at))::float8 AS age_seconds
     FROM ${sql(store.refreshTotals)}
     WHERE status = 'success' AND view_name = ANY(${views as string[]}::text[])
-    GROUP BY 1`;
+    GROUP BY 1
+    ORDER BY array_position(${views as string[]}::text[], view_name)`;
 }
 
 /** Successful refreshes of one view with one strategy, with what they drained and corrected. */
