@@ -1,7 +1,10 @@
 import { spawnSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadTestEnv } from '../src/config/env.js';
+import { Registry } from 'prom-client';
 import { REFRESH_DURATION_BUCKETS } from '../src/dashboards/index.js';
+import { registerProcessMetrics } from '../src/dashboards/process-metrics.js';
+import { createReadMetrics } from '../src/reads/read-metrics.js';
 import { useDashboardFixture } from './dashboard.fixture.js';
 
 const VIEW = 'referensi_ahsp_stats';
@@ -21,8 +24,12 @@ describe('dashboard /metrics reads right', () => {
       SELECT ${VIEW}, 'success', 'concurrent', 'event', 1, now() - make_interval(secs => i), now() - make_interval(secs => i),
              CASE WHEN i = 0 THEN 3600001 ELSE 14 + i % 23 END
       FROM generate_series(0, 99) AS i`;
-    // The dashboard's own registry: with prom-client's default process metrics, as deployed.
-    const { url } = await fixture.start();
+    // The registry `mvfleet dashboard` serves (start-fleet.ts): process metrics, the reader's
+    // metrics and the dashboard's own.
+    const registry = new Registry();
+    registerProcessMetrics(registry);
+    createReadMetrics(registry).observe(VIEW, 'materialized', 0.0004);
+    const { url } = await fixture.start({ registry });
     text = await (await fetch(`${url}/metrics`)).text();
   });
 
@@ -56,6 +63,7 @@ describe('dashboard /metrics reads right', () => {
     }
     expect(text).toMatch(/^mvfleet_postgres_up 1$/m);
     expect(text).toMatch(/^process_cpu_seconds_total /m);
+    expect(text).toMatch(/^mvfleet_read_duration_seconds_bucket\{/m);
     const result = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
     expect({ status: result.status, stdout: result.stdout, stderr: result.stderr }).toEqual({ status: 0, stdout: '', stderr: '' });
   });
