@@ -2,8 +2,7 @@ import type { TestProject } from 'vitest/node';
 import { createDb } from '../src/core/db.js';
 import { loadTestEnv } from '../src/config/env.js';
 import { migrate } from '../src/migrate/migrate.js';
-import { demoCatalog } from '../examples/demo/schema/catalog.js';
-import { demoMigrationsFolder } from './helpers/catalog.js';
+import { demoCatalogWithoutCapture, demoMigrationsFolder } from './helpers/catalog.js';
 import { databaseUrl, dropStaleTestDatabases, RUN_PREFIX } from './helpers/database-names.js';
 import { resolvePostgres, resolveRedis } from './helpers/services.js';
 
@@ -37,7 +36,7 @@ export default async function setup(project: TestProject) {
   await admin.sql.unsafe(`CREATE DATABASE "${templateDatabase}"`);
 
   const template = createDb({ url: databaseUrl(postgres.url, templateDatabase), max: 1 });
-  await migrate({ sql: template.sql, catalog: demoCatalog, migrationsFolder: demoMigrationsFolder });
+  await migrate({ sql: template.sql, catalog: demoCatalogWithoutCapture(), migrationsFolder: demoMigrationsFolder });
   await template.close();
 
   project.provide('postgresUrl', postgres.url);

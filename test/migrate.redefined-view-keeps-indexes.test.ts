@@ -103,7 +103,7 @@ describe('migrating a redefined materialized view', () => {
 
     const snapshot = await relationSnapshot(db.sql);
     const again = await migrate({ sql: db.sql, catalog: after, migrationsFolder });
-    expect(again).toEqual({ engineApplied: [], applied: [], droppedDependants: [], createdViews: [], createdIndexes: [], replacedIndexes: [] });
+    expect(again).toEqual({ engineApplied: [], applied: [], droppedDependants: [], createdViews: [], createdIndexes: [], replacedIndexes: [], capture: { installed: [], removed: [] } });
     expect(await relationSnapshot(db.sql)).toEqual(snapshot);
   });
 });

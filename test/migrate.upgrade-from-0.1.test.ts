@@ -96,7 +96,7 @@ describe('upgrading a database that mvfleet 0.1 migrated', () => {
     await seedDemo({ sql: db.sql, scale: 'small' });
     // Today's executor stands in for 0.1's; it also reads the pending requests, which 0.1 did
     // not have: a stand-in table for the refreshes, dropped before the upgrade.
-    await db.sql`CREATE TABLE public.mv_pending_requests (view_name text, reason text, trigger_detail text, requested_at timestamptz, due_at timestamptz)`;
+    await db.sql`CREATE TABLE public.mv_pending_requests (id bigint GENERATED ALWAYS AS IDENTITY, view_name text, reason text, trigger_detail text, requested_at timestamptz, due_at timestamptz)`;
     const executor01 = createRefreshExecutor({ sql: db.sql, catalog: catalog01, workerId: 'worker-0.1' });
     for (const view of catalog01.views) {
       expect((await executor01.refresh({ view: view.name, reason: 'manual' })).status, view.name).toBe('success');
@@ -139,7 +139,7 @@ describe('upgrading a database that mvfleet 0.1 migrated', () => {
     }).entries;
     expect(journal.map((row) => Number(row.created_at))).toEqual(entries.map((entry) => entry.when));
     expect(entries.at(-1)?.tag).toBe('0004_engine_tables_leave_public');
-    expect(await db.sql`SELECT version FROM mvfleet.schema_migrations ORDER BY version`).toEqual([{ version: 1 }, { version: 2 }, { version: 4 }]);
+    expect(await db.sql`SELECT version FROM mvfleet.schema_migrations ORDER BY version`).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
     // The queue table keeps its vacuum settings, the log its identity sequence, now in mvfleet.
     const [queueTable] = await db.sql<[{ options: string[] }]>`SELECT reloptions AS options FROM pg_class WHERE oid = 'mvfleet.mv_dirty_keys'::regclass`;
     expect(queueTable.options).toEqual(expect.arrayContaining(['autovacuum_vacuum_threshold=5000', 'autovacuum_vacuum_scale_factor=0']));

@@ -155,11 +155,11 @@ describe('engine migration 4 backfills the totals from the log rows already ther
   const db = useTestDatabase();
 
   it('counts every finished row of a log written before the totals existed', async () => {
-    // Back to engine version 2: the totals, their trigger functions and journal entry gone.
+    // Back to engine version 3: the totals, their trigger functions and journal entry gone.
     await db.sql`DROP TABLE mvfleet.mv_refresh_totals`;
     await db.sql`DROP FUNCTION mvfleet.mv_refresh_totals_on_insert, mvfleet.mv_refresh_totals_on_update CASCADE`;
     await db.sql`DELETE FROM mvfleet.schema_migrations WHERE version = 4`;
-    expect(await engineSchemaVersion(db.sql, store)).toEqual({ current: 2, latest: 4 });
+    expect(await engineSchemaVersion(db.sql, store)).toEqual({ current: 3, latest: 4 });
 
     // Every kind of row, durations across the buckets, successes without a strategy (as old versions wrote them).
     await db.sql`

@@ -13,6 +13,7 @@ import { engineStore, type EngineStore } from '../store/engine-schema.js';
 import { resolveKeys, type CatalogKeys, type KeyedDefinition } from './catalog-keys.js';
 import { dependencyOrder } from './catalog-order.js';
 import { render, wholeView } from './key-scope.js';
+import { resolveCapture, type CaptureDefinition, type CatalogCaptureSource } from './capture-definition.js';
 
 export type { CatalogKeys, KeyedDefinition, KeyField } from './catalog-keys.js';
 export { keyedDefaults } from './catalog-keys.js';
@@ -81,6 +82,12 @@ export interface ViewDefinition {
   schedule: Schedule | null;
   /** Events after which the view must be refreshed. */
   events?: readonly string[];
+  /**
+   * Change capture by triggers: per source table, how a written row maps to the view (see
+   * {@link CaptureSource}). `mvfleet migrate` installs the triggers. Events stay supported.
+   * @defaultValue none: the view learns of changes from events and schedules only
+   */
+  capture?: CaptureDefinition;
   /**
    * Age after which the view counts as stale and reads fall back to the live query.
    * @defaultValue 15
@@ -153,6 +160,8 @@ export interface CatalogView {
   upstream: readonly string[];
   schedule: Schedule | null;
   events: readonly string[];
+  /** Source tables whose writes triggers capture; empty when the view does not capture. */
+  capture: readonly CatalogCaptureSource[];
   freshForMinutes: number;
   retryBackoffMs: readonly number[];
   lockTimeoutMs: number;
@@ -230,6 +239,7 @@ function resolveView(definition: ViewDefinition): CatalogView {
     problems.push(`schedule.pattern must have five fields (got "${schedule.pattern}")`);
   }
   const keyed = resolveKeys(name, definition, fields, problems);
+  const capture = resolveCapture(definition.capture, { sources: definition.sources, scopeKey: keyed?.scopeKey ?? null }, problems);
   const definitionSql = query ? render(query) : '';
   if (storage === 'materialized' && definition.keyed && definitionSql !== render(definition.keyed.query(wholeView))) {
     problems.push('a keyed materialized view must be defined with .as(keyed.query(wholeView))');
@@ -255,6 +265,7 @@ function resolveView(definition: ViewDefinition): CatalogView {
     upstream: definition.upstream ?? [],
     schedule,
     events: definition.events ?? [],
+    capture,
     freshForMinutes: merged.freshForMinutes,
     retryBackoffMs: merged.retryBackoffMs,
     lockTimeoutMs: merged.lockTimeoutMs,

@@ -6,6 +6,7 @@ import type { Queryable, Sql } from '../core/db.js';
 import { MvfleetError } from '../core/errors.js';
 import { quoteIdent } from '../core/identifiers.js';
 import { silentLogger, type Logger } from '../core/logger.js';
+import { installCapture, type InstallCaptureResult } from '../capture/install-capture.js';
 import { migrateEngine } from '../store/engine-migrations.js';
 import { ensureViews, type EnsureViewsResult } from './ensure-views.js';
 import { planMigration } from './migration-plan.js';
@@ -32,6 +33,8 @@ export interface MigrateResult extends EnsureViewsResult {
   applied: string[];
   /** Catalog views dropped because a view they read was dropped; recreated afterwards. */
   droppedDependants: string[];
+  /** Capture triggers created or updated, and removed (see `capture` in the view definitions). */
+  capture: InstallCaptureResult;
 }
 
 interface JournalEntry {
@@ -88,7 +91,7 @@ async function dropDependants(tx: Queryable, view: string, catalog: Catalog): Pr
 /**
  * Creates or upgrades mvfleet's own schema, applies the app's pending drizzle-kit migrations
  * (when `migrationsFolder` is given), then guarantees every catalog view exists with its
- * indexes: all in one transaction under an advisory lock (several processes may run
+ * indexes, and installs the capture triggers views declare: all in one transaction under an advisory lock (several processes may run
  * `migrate` at once during a deploy). It creates nothing the catalog does not name, and a
  * second run changes nothing.
  */
@@ -106,7 +109,9 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
     const ensured = await ensureViews(tx, catalog);
     for (const view of ensured.createdViews) logger.debug({ view }, 'created materialized view (unpopulated)');
     for (const index of [...ensured.createdIndexes, ...ensured.replacedIndexes]) logger.debug({ index }, 'created index');
-    return { engineApplied, applied, droppedDependants, ...ensured };
+    const capture = await installCapture(tx, catalog);
+    for (const pair of capture.installed) logger.debug({ capture: pair }, 'installed capture triggers');
+    return { engineApplied, applied, droppedDependants, ...ensured, capture };
   });
 }
 

@@ -1,4 +1,5 @@
 import type { Queue } from 'bullmq';
+import { sql, type SQL } from 'drizzle-orm';
 import type { Catalog } from '../catalog/catalog.js';
 import type { Queryable } from '../core/db.js';
 import { ConfigError, ConnectionError, MvfleetError, UsageError, oneLine, sqlStateOf } from '../core/errors.js';
@@ -7,7 +8,7 @@ import { silentLogger, type Logger } from '../core/logger.js';
 import { createRedisQueueBackend, type QueueBackend } from '../queue/queue-backend.js';
 import { withTimeout } from '../core/with-timeout.js';
 import type { DirtyKey } from '../store/dirty-keys.js';
-import { recordRequests } from '../store/pending-requests.js';
+import { recordRequests, recordRequestsInTransaction, type RunInTransaction } from '../store/pending-requests.js';
 import { JOB_NAMES, parseRefreshJob, refreshJobOptions, type RefreshJobData } from '../queue/job-contract.js';
 import { createRefreshQueue } from '../queue/refresh-queue.js';
 import { waitForRefresh, type RefreshWaitResult } from './wait-for-refresh.js';
@@ -42,19 +43,53 @@ export interface RefreshHandle {
   requestedAt: Date;
   /** The views it will refresh (cascaded views follow their upstream). */
   views: string[];
-  /** Resolves when every view has had a successful refresh that started after the request. */
+  /**
+   * Resolves when every view has had a successful refresh that started after the request
+   * (after this call, for an `emit` in the app's transaction).
+   */
   waitUntilFresh(options?: { timeoutMs?: number; signal?: AbortSignal }): Promise<Record<string, RefreshWaitResult>>;
+}
+
+/**
+ * The app's open transaction, for an `emit` that commits or rolls back with the app's writes:
+ * a postgres.js transaction (`sql.begin(async (tx) => …)`) or a Drizzle one
+ * (`db.transaction(async (tx) => …)`).
+ */
+export type AppTransaction = Queryable | { execute(query: SQL): PromiseLike<unknown> };
+
+export interface EmitOptions {
+  /**
+   * Record the event's requests in this transaction of the app instead of committing them
+   * now. They commit or roll back with the app's writes; the workers find them once the
+   * transaction commits (within their `requestPollMs`), so nothing is enqueued here. Call
+   * `waitUntilFresh()` after the commit.
+   */
+  transaction?: AppTransaction;
 }
 
 export interface Producer extends AsyncDisposable {
   /** Validates the event and its payload against the catalog, then enqueues the views it maps to. */
-  emit(event: string, payload?: Record<string, unknown>): Promise<RefreshHandle>;
+  emit(event: string, payload?: Record<string, unknown>, options?: EmitOptions): Promise<RefreshHandle>;
   /** Enqueues a refresh of one view (reason `manual` unless given). */
   refresh(
     view: string,
     options?: { reason?: 'manual' | 'api'; detail?: string; mode?: 'auto' | 'plain' | 'concurrent' },
   ): Promise<RefreshHandle>;
   close(): Promise<void>;
+}
+
+/** One statement with one parameter on the app's transaction, whichever client it comes from. */
+function transactionRunner(transaction: AppTransaction): RunInTransaction {
+  if (typeof transaction === 'function' && 'unsafe' in transaction) {
+    return (text, parameter) => transaction.unsafe(text, [parameter]);
+  }
+  if (typeof transaction === 'object' && transaction !== null && typeof transaction.execute === 'function') {
+    return async (text, parameter) => {
+      const [before, after] = text.split('$1') as [string, string];
+      return transaction.execute(sql`${sql.raw(before)}${parameter}${sql.raw(after)}`);
+    };
+  }
+  throw new UsageError('emit: `transaction` must be a postgres.js or a Drizzle transaction');
 }
 
 /** Creates the producer SDK that app code uses to tell mvfleet what changed. */
@@ -91,30 +126,38 @@ export function createProducer(options: ProducerOptions): Producer {
     }
   }
 
-  function handle(requestedAt: Date, views: string[]): RefreshHandle {
+  function handle(requestedAt: Date, views: string[], committedLater = false): RefreshHandle {
     return {
       requestedAt,
       views,
       async waitUntilFresh(waitOptions = {}) {
         if (!options.sql) throw new MvfleetError('waitUntilFresh needs createProducer({ sql }) to read the refresh log');
+        // An emit in the app's transaction is covered by refreshes that start after its commit,
+        // which came before this call.
+        const since = committedLater ? new Date() : requestedAt;
         const results: Record<string, RefreshWaitResult> = {};
         for (const view of views) {
-          results[view] = await waitForRefresh(options.sql, catalog.store, { view, requestedAt, ...waitOptions });
+          results[view] = await waitForRefresh(options.sql, catalog.store, { view, requestedAt: since, ...waitOptions });
         }
         return results;
       },
     };
   }
 
+  // Whether the last record reached PostgreSQL and succeeded (see recordThenEnqueue).
+  let recording = false;
+
   /**
-   * Records requests (and an event's keys) in PostgreSQL before their jobs are enqueued, so a
-   * lost job loses no request: the workers find it there. Without `sql` nothing is recorded.
+   * Records requests (and an event's keys) in PostgreSQL, so a lost job loses no request: the
+   * workers find it there. Without `sql` nothing is recorded.
    */
   async function record(what: string, work: Parameters<typeof recordRequests>[2]): Promise<void> {
     if (!options.sql) return;
     try {
       await recordRequests(options.sql, catalog.store, work);
+      recording = true;
     } catch (error) {
+      recording = false;
       // PostgreSQL answered with an error (e.g. an unmigrated database): not a connection problem.
       const state = sqlStateOf(error);
       const answered = state !== null && !state.startsWith('08');
@@ -123,7 +166,32 @@ export function createProducer(options: ProducerOptions): Producer {
     }
   }
 
-  async function emit(event: string, payload: Record<string, unknown> = {}): Promise<RefreshHandle> {
+  /**
+   * Records the requests, then wakes the workers; the request is acknowledged once both are
+   * done. While recording works, whole-view requests do both at once (one round trip of
+   * latency instead of two): a job that runs before its request is recorded still covers it,
+   * since the app's write committed before the call, and the row it leaves costs at most one
+   * extra refresh. Otherwise in turn, so that a database that is down or unmigrated refuses
+   * the request with nothing enqueued; and keys always first, since a keyed job that ran
+   * before they were recorded would find nothing to drain, leaving them to the sweep.
+   */
+  async function recordThenEnqueue(
+    what: string,
+    work: Parameters<typeof recordRequests>[2],
+    jobs: { data: RefreshJobData; delayMs: number }[],
+  ): Promise<void> {
+    if (!recording || work.keys?.length) {
+      await record(what, work);
+      await enqueue(jobs);
+      return;
+    }
+    const [recorded, enqueued] = await Promise.allSettled([record(what, work), enqueue(jobs)]);
+    if (recorded.status === 'rejected') throw recorded.reason;
+    if (enqueued.status === 'rejected') throw enqueued.reason;
+  }
+
+  async function emit(event: string, payload: Record<string, unknown> = {}, emitOptions: EmitOptions = {}): Promise<RefreshHandle> {
+    const run = emitOptions.transaction ? transactionRunner(emitOptions.transaction) : undefined;
     const definition = catalog.event(event);
     const parsed = definition.payload.safeParse(payload);
     if (!parsed.success) {
@@ -136,33 +204,38 @@ export function createProducer(options: ProducerOptions): Producer {
     // fields the schema does not declare (a zod object strips them) are read as given.
     const values = { ...payload, ...parsed.data };
     const keys = views.map((view) => eventKey(view, event, values));
-    const dirty: DirtyKey[] = options.sql
+    const dirty: DirtyKey[] = options.sql || run
       ? views.flatMap((view, i) => (keys[i] ? [{ view: view.name, key: keys[i] }] : []))
       : [];
     const keyed = new Set(dirty.map((entry) => entry.view));
     const wholeViews = views.filter((view) => !keyed.has(view.name));
-    await record(`the request of ${event}`, {
-      event,
-      keys: dirty,
-      requests: wholeViews.map((view) => ({ view: view.name, reason: 'event', triggerDetail: event, dueInMs: view.coalesceWindowMs })),
-    });
-    // Taken after the requests are committed: a refresh that starts later covers them.
-    const requestedAt = new Date();
-    await enqueue(
-      views.map((view) => ({
-        data: parseRefreshJob({
-          view: view.name,
-          reason: 'event',
-          triggerDetail: event,
-          requestedAt: requestedAt.toISOString(),
-          scope: keyed.has(view.name) ? 'keys' : 'view',
-        }),
-        delayMs: view.coalesceWindowMs,
-      })),
-    );
-    logger.debug({ event, views: views.map((v) => v.name), keys: dirty.length }, 'event enqueued');
     const cascaded = views.flatMap((view) => catalog.downstreamOf(view.name));
-    return handle(requestedAt, [...new Set([...views.map((v) => v.name), ...cascaded.map((v) => v.name)])]);
+    const affected = [...new Set([...views.map((v) => v.name), ...cascaded.map((v) => v.name)])];
+    const requests = wholeViews.map((view) => ({ view: view.name, reason: 'event' as const, triggerDetail: event, dueInMs: view.coalesceWindowMs }));
+    if (run) {
+      try {
+        await recordRequestsInTransaction(run, catalog.store, { event, keys: dirty, requests });
+      } catch (error) {
+        throw new MvfleetError(`cannot record the request of ${event} in the transaction: ${oneLine(error)}`, { cause: error });
+      }
+      logger.debug({ event, views: views.map((v) => v.name), keys: dirty.length }, 'event recorded in the app transaction');
+      return handle(new Date(), affected, true);
+    }
+    // Taken after the app's write committed (emit follows it): a refresh that starts later covers it.
+    const requestedAt = new Date();
+    const jobs = views.map((view) => ({
+      data: parseRefreshJob({
+        view: view.name,
+        reason: 'event',
+        triggerDetail: event,
+        requestedAt: requestedAt.toISOString(),
+        scope: keyed.has(view.name) ? 'keys' : 'view',
+      }),
+      delayMs: view.coalesceWindowMs,
+    }));
+    await recordThenEnqueue(`the request of ${event}`, { event, keys: dirty, requests }, jobs);
+    logger.debug({ event, views: views.map((v) => v.name), keys: dirty.length }, 'event enqueued');
+    return handle(requestedAt, affected);
   }
 
   async function refresh(
@@ -172,20 +245,12 @@ export function createProducer(options: ProducerOptions): Producer {
     const view = catalog.get(name);
     const reason = refreshOptions.reason ?? 'manual';
     const triggerDetail = refreshOptions.detail ?? null;
-    await record(`the refresh of ${view.name}`, { requests: [{ view: view.name, reason, triggerDetail, dueInMs: 0 }] });
     const requestedAt = new Date();
-    await enqueue([
-      {
-        data: parseRefreshJob({
-          view: view.name,
-          reason,
-          triggerDetail,
-          requestedAt: requestedAt.toISOString(),
-          mode: refreshOptions.mode ?? 'auto',
-        }),
-        delayMs: 0,
-      },
-    ]);
+    const job = {
+      data: parseRefreshJob({ view: view.name, reason, triggerDetail, requestedAt: requestedAt.toISOString(), mode: refreshOptions.mode ?? 'auto' }),
+      delayMs: 0,
+    };
+    await recordThenEnqueue(`the refresh of ${view.name}`, { requests: [{ view: view.name, reason, triggerDetail, dueInMs: 0 }] }, [job]);
     return handle(requestedAt, [view.name, ...catalog.downstreamOf(view.name).map((v) => v.name)]);
   }
 

@@ -1,6 +1,7 @@
 import type { Queryable } from '../core/db.js';
 import { quoteQualified, type EngineStore } from './engine-schema.js';
 import { createRefreshTotals } from './refresh-totals-migration.js';
+import { VIEW_FENCE_NAMESPACE } from './view-fence.js';
 
 /**
  * mvfleet's own migrations, applied in order by `mvfleet migrate` and recorded in the
@@ -140,8 +141,48 @@ export const engineMigrations: readonly EngineMigration[] = [
         ${vacuumLikeAQueue(pending)}`);
     },
   },
-  // Version 3 is taken by a migration being written alongside this one; versions are applied
-  // as a set, so a database may hold 4 before 3 arrives and still gets 3 on its next migrate.
+  {
+    version: 3,
+    name: 'coalesced whole-view requests',
+    async up(tx, store) {
+      const pending = quoteQualified(store.pendingRequests);
+      const log = quoteQualified(store.refreshLog);
+      // A request that a waiting one already covers is not written: no commit to flush, so an
+      // app's hot loop of events costs a read. A waiting request W covers a new one when the
+      // refresh that will drain W has not taken its snapshot yet, and no ended attempt can
+      // still end W by failing for good. Both hold when (1) no refresh holds the view's fence
+      // (every drain happens under it, and a drained-but-uncommitted W is invisible here),
+      // checked before (2) a fresh snapshot (a VOLATILE function's next statement) shows the
+      // view's latest attempt ended well (success or skipped, so no failed attempt's requests
+      // are about to be ended) and W was made after that attempt started.
+      // Inside a transaction the shared fence lock is held until commit: the view's refresh
+      // waits for the caller's writes, so coalescing stays correct there too.
+      await tx.unsafe(`
+        CREATE FUNCTION ${quoteQualified(store.requestViewRefresh)}(
+          p_view text, p_reason text, p_trigger_detail text, p_due_in_ms float8
+        ) RETURNS boolean LANGUAGE plpgsql VOLATILE AS $fn$
+        DECLARE
+          due timestamptz := clock_timestamp() + make_interval(secs => p_due_in_ms / 1000.0);
+          last_status text;
+          last_started timestamptz;
+        BEGIN
+          IF pg_try_advisory_xact_lock_shared(${VIEW_FENCE_NAMESPACE}, hashtext(p_view)) THEN
+            SELECT l.status, l.started_at INTO last_status, last_started
+            FROM ${log} l WHERE l.view_name = p_view ORDER BY l.started_at DESC LIMIT 1;
+            IF last_status IN ('success', 'skipped') AND EXISTS (
+              SELECT 1 FROM ${pending} p
+              WHERE p.view_name = p_view AND p.requested_at > last_started AND p.due_at <= due
+            ) THEN
+              RETURN false;
+            END IF;
+          END IF;
+          INSERT INTO ${pending} (view_name, reason, trigger_detail, due_at)
+          VALUES (p_view, p_reason, p_trigger_detail, due);
+          RETURN true;
+        END
+        $fn$`);
+    },
+  },
   { version: 4, name: 'refresh totals', up: createRefreshTotals },
 ];
 

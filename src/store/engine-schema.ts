@@ -24,6 +24,8 @@ export interface EngineStore {
   pendingRequests: string;
   /** The journal of the engine's own migrations. */
   migrations: string;
+  /** Function that records a whole-view request unless a waiting one already covers it. */
+  requestViewRefresh: string;
 }
 
 /** @throws MvfleetError when `schema` is not a plain lower-case identifier. */
@@ -39,6 +41,7 @@ export function engineStore(schema: string = DEFAULT_ENGINE_SCHEMA): EngineStore
     tableState: `${schema}.mv_table_state`,
     pendingRequests: `${schema}.mv_pending_requests`,
     migrations: `${schema}.schema_migrations`,
+    requestViewRefresh: `${schema}.request_view_refresh`,
   };
 }
 

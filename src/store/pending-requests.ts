@@ -1,7 +1,7 @@
 import type { Queryable } from '../core/db.js';
 import { toDate } from '../core/pg-values.js';
 import type { DirtyKey } from './dirty-keys.js';
-import type { EngineStore } from './engine-schema.js';
+import { quoteQualified, type EngineStore } from './engine-schema.js';
 import type { RefreshReason } from './refresh-log.js';
 
 /**
@@ -24,27 +24,33 @@ export interface PendingRequest {
 
 /**
  * Records requests and dirty keys in one statement (all or none). `event` names what touched
- * the keys. Appends only: a refresh in flight never makes a producer wait.
+ * the keys. Appends only: a refresh in flight never makes a producer wait. A whole-view request
+ * that a waiting one already covers is not written (engine migration 3 says when).
+ * @returns how many whole-view requests were written (the others joined waiting ones).
  */
 export async function recordRequests(
   sql: Queryable,
   store: EngineStore,
   work: { requests: readonly PendingRequest[]; keys?: readonly DirtyKey[]; event?: string | null },
-): Promise<void> {
+): Promise<number> {
   const keys = work.keys ?? [];
-  if (work.requests.length === 0 && keys.length === 0) return;
-  await sql`
-    WITH keys AS (
-      INSERT INTO ${sql(store.dirtyKeys)} (view_name, key, event)
-      SELECT view_name, key::jsonb, ${work.event ?? null}::text
-      FROM unnest(${keys.map((entry) => entry.view)}::text[], ${keys.map((entry) => JSON.stringify(entry.key))}::text[]) AS k(view_name, key)
-    )
-    INSERT INTO ${sql(store.pendingRequests)} (view_name, reason, trigger_detail, due_at)
-    SELECT view_name, reason, trigger_detail, clock_timestamp() + make_interval(secs => due_in_ms / 1000.0)
+  if (work.requests.length === 0 && keys.length === 0) return 0;
+  const insertKeys = sql`
+    INSERT INTO ${sql(store.dirtyKeys)} (view_name, key, event)
+    SELECT view_name, key::jsonb, ${work.event ?? null}::text
+    FROM unnest(${keys.map((entry) => entry.view)}::text[], ${keys.map((entry) => JSON.stringify(entry.key))}::text[]) AS k(view_name, key)`;
+  if (work.requests.length === 0) {
+    await insertKeys;
+    return 0;
+  }
+  const [row] = await sql<[{ written: number }]>`
+    WITH keys AS (${insertKeys})
+    SELECT count(*) FILTER (WHERE written)::int AS written
     FROM unnest(${work.requests.map((r) => r.view)}::text[], ${work.requests.map((r) => r.reason)}::text[],
                 ${work.requests.map((r) => r.triggerDetail ?? '')}::text[], ${work.requests.map((r) => r.dueInMs)}::float8[])
          AS r(view_name, reason, trigger_detail_or_empty, due_in_ms)
-    CROSS JOIN LATERAL (SELECT NULLIF(trigger_detail_or_empty, '') AS trigger_detail) AS d`;
+    CROSS JOIN LATERAL ${sql(store.requestViewRefresh)}(view_name, reason, NULLIF(trigger_detail_or_empty, ''), due_in_ms) AS written`;
+  return row.written;
 }
 
 /** The oldest overdue request of a view: one the queue should have delivered `graceMs` ago. */
@@ -71,14 +77,13 @@ export async function overdueRequests(sql: Queryable, store: EngineStore, graceM
 }
 
 /**
- * Ends the requests a refresh failed to cover for good (its retries ran out, or its failure
- * is permanent): those made before its last attempt started. Later ones stay pending.
+ * Ends the requests a refresh failed to cover for good (its retries ran out, or its failure is
+ * permanent): exactly those its last attempt drained. Requests it could not see stay pending,
+ * and the rescue asks for them again.
  */
-export async function dropRequestsBefore(sql: Queryable, store: EngineStore, view: string, startedBefore: Date): Promise<number> {
-  const rows = await sql`
-    DELETE FROM ${sql(store.pendingRequests)}
-    WHERE view_name = ${view} AND requested_at <= ${startedBefore.toISOString()}::timestamptz
-    RETURNING id`;
+export async function dropDrainedRequests(sql: Queryable, store: EngineStore, ids: readonly number[]): Promise<number> {
+  if (ids.length === 0) return 0;
+  const rows = await sql`DELETE FROM ${sql(store.pendingRequests)} WHERE id = ANY(${ids.map(String)}::bigint[]) RETURNING id`;
   return rows.length;
 }
 
@@ -86,6 +91,38 @@ export async function dropRequestsBefore(sql: Queryable, store: EngineStore, vie
  * Appends the keys an event touched (duplicates collapse when a refresh drains them): the
  * key-only form of {@link recordRequests}.
  */
-export function recordDirtyKeys(sql: Queryable, store: EngineStore, event: string, keys: readonly DirtyKey[]): Promise<void> {
-  return recordRequests(sql, store, { requests: [], keys, event });
+export async function recordDirtyKeys(sql: Queryable, store: EngineStore, event: string, keys: readonly DirtyKey[]): Promise<void> {
+  await recordRequests(sql, store, { requests: [], keys, event });
+}
+
+/**
+ * Runs one statement with one parameter on the caller's transaction: a postgres.js
+ * transaction (`sql.begin(tx => …)`) or a Drizzle one (`db.transaction(tx => …)`).
+ */
+export type RunInTransaction = (text: string, parameter: string) => Promise<unknown>;
+
+/**
+ * Records requests and keys inside the app's own transaction, so they commit or roll back with
+ * its writes. Plain appends: the coalescing of {@link recordRequests} would hold the view's
+ * fence until the app commits. Nothing wakes the fleet here (the app has not committed):
+ * the workers' poll for recorded requests finds them within a fraction of a second.
+ */
+export async function recordRequestsInTransaction(
+  run: RunInTransaction,
+  store: EngineStore,
+  work: { requests: readonly PendingRequest[]; keys?: readonly DirtyKey[]; event?: string | null },
+): Promise<void> {
+  if (work.requests.length === 0 && !work.keys?.length) return;
+  const doc = JSON.stringify({ event: work.event ?? null, keys: work.keys ?? [], requests: work.requests });
+  await run(
+    `WITH input AS (SELECT $1::jsonb AS doc),
+     keys AS (
+       INSERT INTO ${quoteQualified(store.dirtyKeys)} (view_name, key, event)
+       SELECT k->>'view', k->'key', input.doc->>'event' FROM input, jsonb_array_elements(input.doc->'keys') AS k
+     )
+     INSERT INTO ${quoteQualified(store.pendingRequests)} (view_name, reason, trigger_detail, due_at)
+     SELECT r->>'view', r->>'reason', r->>'triggerDetail', clock_timestamp() + make_interval(secs => (r->>'dueInMs')::float8 / 1000)
+     FROM input, jsonb_array_elements(input.doc->'requests') AS r`,
+    doc,
+  );
 }

@@ -12,6 +12,11 @@ export type FailureOrigin = 'environment' | 'view';
 export class RefreshFailedError extends MvfleetError {
   /** See {@link FailureOrigin}. */
   readonly origin: FailureOrigin;
+  /**
+   * Whole-view requests the failed attempt drained and would have covered (ids in the
+   * pending requests; its rollback put them back). A final failure ends exactly these.
+   */
+  readonly drainedRequestIds: readonly number[];
 
   constructor(
     message: string,
@@ -19,10 +24,11 @@ export class RefreshFailedError extends MvfleetError {
     readonly sqlState: string | null,
     /** `mv_refresh_log.id` of the failed attempt, if a row was written. */
     readonly logId: number | null,
-    options?: { cause?: unknown; origin?: FailureOrigin },
+    options?: { cause?: unknown; origin?: FailureOrigin; drainedRequestIds?: readonly number[] },
   ) {
     super(message, options);
     this.origin = options?.origin ?? 'view';
+    this.drainedRequestIds = options?.drainedRequestIds ?? [];
   }
 }
 

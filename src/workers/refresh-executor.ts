@@ -154,6 +154,7 @@ export function createRefreshExecutor(options: RefreshExecutorOptions): RefreshE
     let lockWaitMs: number | null = null;
     let registered = false;
     let pendingAttempt: Promise<{ id: number }> | null = null;
+    let drainedRequestIds: number[] = [];
     try {
       const outcome = await sql.begin(async (tx) => {
         const { requestedAt } = identity;
@@ -163,6 +164,7 @@ export function createRefreshExecutor(options: RefreshExecutorOptions): RefreshE
           drain: view.keyed !== null,
         });
         if (!start.acquired) return { status: 'busy', view: view.name } as const;
+        drainedRequestIds = start.drainedRequestIds;
         const coveredBy = start.coveredBy;
         if (start.skip && coveredBy) {
           const message = `already fresh: a refresh started at ${coveredBy.toISOString()}, after the request`;
@@ -179,46 +181,54 @@ export function createRefreshExecutor(options: RefreshExecutorOptions): RefreshE
         running.set(view.name, pid);
         registered = true;
 
-        if (!start.exists) {
-          throw new PermanentRefreshError(`view ${view.name} does not exist (run mvfleet migrate)`, '42P01', null);
-        }
-        // Tables take only row-level locks during a refresh: nothing to sample (and a 2 ms
-        // targeted refresh would pay for the sampling). lock_timeout still applies.
-        const probe = view.storage === 'materialized' ? probeLockWait(sql, pid) : { stop: async () => null };
-        let applied;
         try {
-          applied = await applyRefresh(
-            tx,
-            catalog.store,
-            view,
-            start,
-            { scope: request.scope ?? 'view', mode: request.mode ?? 'auto' },
-            (decided) => {
-              mode = decided;
-              void attemptStarted.then(
-                (attempt) => emitter.emit('refresh:start', { view: view.name, logId: attempt.id, mode: decided, request }),
-                () => {},
-              );
-            },
-          );
-        } finally {
-          lockWaitMs = await probe.stop();
+          if (!start.exists) {
+            throw new PermanentRefreshError(`view ${view.name} does not exist (run mvfleet migrate)`, '42P01', null);
+          }
+          // Tables take only row-level locks during a refresh: nothing to sample (and a 2 ms
+          // targeted refresh would pay for the sampling). lock_timeout still applies.
+          const probe = view.storage === 'materialized' ? probeLockWait(sql, pid) : { stop: async () => null };
+          let applied;
+          try {
+            applied = await applyRefresh(
+              tx,
+              catalog.store,
+              view,
+              start,
+              { scope: request.scope ?? 'view', mode: request.mode ?? 'auto' },
+              (decided) => {
+                mode = decided;
+                void attemptStarted.then(
+                  (attempt) => emitter.emit('refresh:start', { view: view.name, logId: attempt.id, mode: decided, request }),
+                  () => {},
+                );
+              },
+            );
+          } finally {
+            lockWaitMs = await probe.stop();
+          }
+          const attempt = await attemptStarted;
+          const { discardedKeys, ...done } = applied;
+          if (discardedKeys.length > 0) {
+            log.warn({ discardedKeys: discardedKeys.slice(0, 10), count: discardedKeys.length }, 'dropped malformed dirty keys; rebuilt the view whole');
+          }
+          const result = { ...done, startedAt, lockWaitMs };
+          await markSuccess(tx, catalog.store, attempt.id, result);
+          if (request.followUp?.length) await recordRequests(tx, catalog.store, { requests: request.followUp });
+          return {
+            status: 'success',
+            logId: attempt.id,
+            view: view.name,
+            ...result,
+            durationMs: Date.now() - startedAt.getTime(),
+          } as const;
+        } catch (error) {
+          // Hold the fence until the running row is in: a producer that finds the fence free
+          // then also finds this attempt in the log, and does not count on requests that its
+          // failure may end (see engine migration 3).
+          await attemptStarted.catch(() => {});
+          throw error;
         }
-        const attempt = await attemptStarted;
-        const { discardedKeys, ...done } = applied;
-        if (discardedKeys.length > 0) {
-          log.warn({ discardedKeys: discardedKeys.slice(0, 10), count: discardedKeys.length }, 'dropped malformed dirty keys; rebuilt the view whole');
-        }
-        const result = { ...done, startedAt, lockWaitMs };
-        await markSuccess(tx, catalog.store, attempt.id, result);
-        if (request.followUp?.length) await recordRequests(tx, catalog.store, { requests: request.followUp });
-        return {
-          status: 'success',
-          logId: attempt.id,
-          view: view.name,
-          ...result,
-          durationMs: Date.now() - startedAt.getTime(),
-        } as const;
       });
       if (outcome.status === 'success') {
         const { mode: done, strategy, keysRefreshed, rowsCorrected, durationMs, lockWaitMs: waited, rowsAfter } = outcome;
@@ -263,8 +273,8 @@ export function createRefreshExecutor(options: RefreshExecutorOptions): RefreshE
         log.warn({ err: logError, origin }, 'could not record the failed refresh yet');
       }
       const error = permanent
-        ? new PermanentRefreshError(message, sqlState, logId, { cause })
-        : new RefreshFailedError(message, sqlState, logId, { cause, origin });
+        ? new PermanentRefreshError(message, sqlState, logId, { cause, drainedRequestIds })
+        : new RefreshFailedError(message, sqlState, logId, { cause, origin, drainedRequestIds });
       if (!recorded) unrecorded.set(error, record);
       log.warn({ sqlState, permanent, origin, err: cause }, message);
       emitter.emit('refresh:failed', { view: view.name, logId, error, request });

@@ -3,14 +3,12 @@ import { quoteIdent } from '../core/identifiers.js';
 import { toDate } from '../core/pg-values.js';
 import type { RefreshMode } from '../store/refresh-log.js';
 import type { EngineStore } from '../store/engine-schema.js';
+import { VIEW_FENCE_NAMESPACE } from '../store/view-fence.js';
 
 /**
  * The SQL of one refresh, each statement in one place. View names reaching these functions
  * come from the catalog and are always quoted.
  */
-
-/** Advisory-lock namespace of view fences ("mvfl"); the second key is `hashtext(view)`. */
-const FENCE_NAMESPACE = 0x6d76666c;
 
 export interface RefreshStart {
   /** Whether this transaction now holds the view's fence. */
@@ -28,8 +26,11 @@ export interface RefreshStart {
   skip: boolean;
   /** The dirty keys drained by this transaction (distinct JSON tuples, unchecked). */
   drainedKeys: unknown[];
-  /** Whole-view requests this refresh covers (deleted from the pending requests). */
-  drainedRequests: number;
+  /**
+   * Ids of the whole-view requests this refresh covers (deleted from the pending requests):
+   * a final failure ends exactly these (see `dropDrainedRequests`).
+   */
+  drainedRequestIds: number[];
   /** Rows after the view's last successful refresh, or null. */
   lastRows: number | null;
   /** How the view is stored now, or null when it does not exist. */
@@ -91,7 +92,7 @@ export async function beginRefresh(
         covered_by: Date | string | null;
         skip: boolean;
         drained_keys: unknown[];
-        drained_requests: number;
+        drained_request_ids: number[];
         last_rows: number | null;
         kind: string | null;
         populated: boolean | null;
@@ -100,7 +101,7 @@ export async function beginRefresh(
     ]
   >`
     WITH f AS MATERIALIZED (
-      SELECT pg_try_advisory_xact_lock(${FENCE_NAMESPACE}, hashtext(${view})) AS acquired
+      SELECT pg_try_advisory_xact_lock(${VIEW_FENCE_NAMESPACE}, hashtext(${view})) AS acquired
     ), state AS MATERIALIZED (
       SELECT f.acquired,
              pg_backend_pid() AS pid,
@@ -150,10 +151,10 @@ export async function beginRefresh(
     ), covered_requests AS (
       DELETE FROM ${tx(store.pendingRequests)}
       WHERE ${ask.scope} = 'view' AND view_name = ${view} AND (SELECT acquired AND NOT skip FROM decided)
-      RETURNING 1
+      RETURNING id
     )
     SELECT decided.*, (SELECT COALESCE(jsonb_agg(DISTINCT key), '[]'::jsonb) FROM drained) AS drained_keys,
-           (SELECT count(*) FROM covered_requests)::int AS drained_requests
+           (SELECT COALESCE(jsonb_agg(id), '[]'::jsonb) FROM covered_requests) AS drained_request_ids
     FROM decided`;
   const storage = row.kind === 'm' ? 'materialized' : row.kind === 'r' ? 'table' : null;
   return {
@@ -163,7 +164,7 @@ export async function beginRefresh(
     coveredBy: toDate(row.covered_by),
     skip: row.acquired && row.skip,
     drainedKeys: row.drained_keys,
-    drainedRequests: row.drained_requests,
+    drainedRequestIds: row.drained_request_ids,
     lastRows: row.last_rows,
     storage,
     exists: storage !== null,

@@ -9,7 +9,8 @@ import { silentLogger, type Logger } from '../core/logger.js';
 import { JOB_NAMES, REFRESH_QUEUE, parseRefreshJob, tickJobSchema } from '../queue/job-contract.js';
 import { createRefreshQueue, enqueueRefresh } from '../queue/refresh-queue.js';
 import { requestRefresh } from '../queue/request-refresh.js';
-import { dropRequestsBefore, overdueRequests } from '../store/pending-requests.js';
+import { dropDrainedRequests, overdueRequests } from '../store/pending-requests.js';
+import { createRecordedRequestsPoll } from './recorded-requests-poll.js';
 import { directDependants } from './cascade.js';
 import { handleScheduleTick } from './schedule-tick.js';
 import { PermanentRefreshError, RefreshFailedError, failureOrigin } from './refresh-errors.js';
@@ -82,6 +83,12 @@ export interface RefreshWorkerOptions {
    */
   rescueIntervalMs?: number;
   /**
+   * How often the worker looks for requests recorded without a job (by capture triggers, by
+   * an `emit` in the app's transaction) and wakes a worker for them.
+   * @defaultValue 250
+   */
+  requestPollMs?: number;
+  /**
    * Refresh-log rows older than this many days are deleted by the sweep, so the log (and the
    * dashboard's scrape of it) does not grow without bound.
    * @defaultValue 90
@@ -119,6 +126,7 @@ export const workerDefaults = {
   waitingKeysRescueMs: 10_000,
   pendingRescueAfterMs: 5_000,
   rescueIntervalMs: 2_000,
+  requestPollMs: 250,
   logRetentionDays: 90,
   lockDurationMs: 6_000,
   stalledIntervalMs: 3_000,
@@ -167,6 +175,9 @@ function validate(options: RefreshWorkerOptions): void {
   if (options.pendingRescueAfterMs !== undefined && !(options.pendingRescueAfterMs >= 100)) {
     problems.push(`pendingRescueAfterMs must be >= 100 (got ${options.pendingRescueAfterMs})`);
   }
+  if (options.requestPollMs !== undefined && !(options.requestPollMs >= 10)) {
+    problems.push(`requestPollMs must be >= 10 (got ${options.requestPollMs})`);
+  }
   if (options.rescueIntervalMs !== undefined && !(options.rescueIntervalMs >= 100)) {
     problems.push(`rescueIntervalMs must be >= 100 (got ${options.rescueIntervalMs})`);
   }
@@ -195,6 +206,19 @@ export function createWorker(options: RefreshWorkerOptions): RefreshWorker {
   const cascadeQueue = createRefreshQueue(settings.backend);
   const handBackUnknownView = createUnknownViewHandback({ logger, delayMs: settings.unknownViewRetryDelayMs });
   let closing = false;
+
+  /**
+   * A refresh that failed for good on an error of the view's own: the requests its last attempt
+   * drained end in that logged failure. Requests it could not see stay pending, and the rescue
+   * asks for them again. (A job lost to stalls is not such a failure.)
+   */
+  async function endDrainedRequests(view: string, error: RefreshFailedError): Promise<void> {
+    try {
+      await dropDrainedRequests(sql, catalog.store, error.drainedRequestIds);
+    } catch (dropError) {
+      logger.warn({ err: dropError, view }, 'could not end the requests of a failed refresh; they will be retried');
+    }
+  }
 
   async function processRefresh(job: Job, token?: string): Promise<RefreshOutcome> {
     let data;
@@ -228,6 +252,10 @@ export function createWorker(options: RefreshWorkerOptions): RefreshWorker {
         followUp: cascade,
       });
     } catch (error) {
+      const lastAttempt = error instanceof PermanentRefreshError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      if (lastAttempt && error instanceof RefreshFailedError && error.origin === 'view') {
+        await endDrainedRequests(data.view, error);
+      }
       if (error instanceof PermanentRefreshError) throw new UnrecoverableError(error.message);
       if (closing && error instanceof RefreshFailedError && error.sqlState === '57014') {
         // Cancelled by our own shutdown: hand the job back without spending an attempt.
@@ -313,16 +341,6 @@ export function createWorker(options: RefreshWorkerOptions): RefreshWorker {
       { jobId: job.id, view: job.data?.view, attempt: job.attemptsMade, of: attempts, final },
       `refresh job failed (attempt ${job.attemptsMade} of ${attempts})${final ? '' : ', will retry'}: ${error.message}`,
     );
-    // A whole-view job that failed for good on an error of the view's own: the requests it was
-    // to cover end in that logged failure. Requests made after its last attempt began stay
-    // pending, and the rescue asks for them again. (A job lost to stalls is not such a failure.)
-    const view = String(job.data?.view);
-    const viewCaused = error instanceof RefreshFailedError || error instanceof UnrecoverableError;
-    if (final && viewCaused && job.name === JOB_NAMES.refresh && job.data?.scope !== 'keys' && catalog.has(view) && job.processedOn) {
-      dropRequestsBefore(sql, catalog.store, view, new Date(job.processedOn)).catch((dropError: unknown) =>
-        logger.warn({ err: dropError, view }, 'could not end the requests of a failed refresh; they will be retried'),
-      );
-    }
   });
   worker.on('completed', (job, outcome: RefreshOutcome | Awaited<ReturnType<typeof handleScheduleTick>>) => {
     if (job.name === JOB_NAMES.tick) {
@@ -379,6 +397,26 @@ export function createWorker(options: RefreshWorkerOptions): RefreshWorker {
   };
   const rescuer = setInterval(rescue, settings.rescueIntervalMs);
   rescuer.unref();
+
+  const recorded = createRecordedRequestsPoll({ sql, catalog, queue: cascadeQueue });
+  let polling = false;
+  let pollFailing = false;
+  const pollRecorded = async () => {
+    if (polling || closing) return;
+    polling = true;
+    try {
+      await recorded.poll();
+      pollFailing = false;
+    } catch (error) {
+      // Once per outage, not four times a second.
+      if (!pollFailing) logger.warn({ err: error }, 'reading recorded requests failed; trying again');
+      pollFailing = true;
+    } finally {
+      polling = false;
+    }
+  };
+  const requestPoller = setInterval(pollRecorded, settings.requestPollMs);
+  requestPoller.unref();
   void worker.run().catch((error) => logger.error({ err: error }, 'worker stopped'));
 
   let closed: Promise<void> | undefined;
@@ -386,6 +424,7 @@ export function createWorker(options: RefreshWorkerOptions): RefreshWorker {
     closing = true;
     clearInterval(sweeper);
     clearInterval(rescuer);
+    clearInterval(requestPoller);
     const stopped = worker.close();
     const timedOut = (error: unknown) => {
       if (error instanceof TimeoutError) return true;

@@ -18,6 +18,15 @@ export function demoCatalogWith(overrides: ViewOverrides): Catalog {
   return createCatalog({ events: demoEvents, views });
 }
 
+/**
+ * The demo catalog without change capture. The template database most test files start from
+ * is migrated with it: no triggers, so a test can make changes no event announces (drift)
+ * by writing to the sources. Tests of capture migrate their own.
+ */
+export function demoCatalogWithoutCapture(): Catalog {
+  return createCatalog({ events: demoEvents, views: demoViewDefinitions.map((definition) => ({ ...definition, capture: undefined })) });
+}
+
 /** The example's drizzle-kit migrations folder. */
 export const demoMigrationsFolder = fileURLToPath(new URL('../../examples/demo/drizzle', import.meta.url));
 

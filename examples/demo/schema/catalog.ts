@@ -55,6 +55,13 @@ export const demoViewDefinitions: readonly ViewDefinition[] = [
     retryBackoffMs: [MINUTE, 5 * MINUTE, 15 * MINUTE],
     events: ['match.completed', 'registration.confirmed', 'prize.paid', 'tournament.finalized'],
     coalesceWindowMs: KEYED_COALESCE_MS,
+    // Every write to a source records the tournaments it touched, even one no event announces.
+    capture: {
+      tournaments: { key: { tournament_id: 'id' } },
+      registrations: { key: { tournament_id: 'tournament_id' } },
+      matches: { key: { tournament_id: 'tournament_id' } },
+      prize_transactions: { key: { tournament_id: 'tournament_id' } },
+    },
     keyed: {
       scopeKey: ['tournament_id'],
       query: tournamentAnalyticsQuery,
@@ -79,6 +86,8 @@ export const demoViewDefinitions: readonly ViewDefinition[] = [
     schedule: nightlyAt2,
     freshForMinutes: DAILY_FRESHNESS_MINUTES,
     events: ['import.finished'],
+    // A materialized view: any write to its sources asks for a whole refresh.
+    capture: { ahsp_referensi: {}, rincian_referensi: {} },
   },
   {
     view: revenueByProjectMonth,
@@ -93,6 +102,14 @@ export const demoViewDefinitions: readonly ViewDefinition[] = [
     freshForMinutes: DAILY_FRESHNESS_MINUTES,
     events: ['invoice.paid', 'time_entry.approved', 'expense.approved'],
     coalesceWindowMs: KEYED_COALESCE_MS,
+    // Months come from the same expressions the view groups by. A write to projects names
+    // no month, so it refreshes the whole view (projects change rarely).
+    capture: {
+      invoices: { key: { project_id: 'project_id', month: { sql: "date_trunc('month', paid_on::timestamp)::date" } } },
+      time_entries: { key: { project_id: 'project_id', month: { sql: "date_trunc('month', entry_date::timestamp)::date" } } },
+      expenses: { key: { project_id: 'project_id', month: { sql: "date_trunc('month', incurred_on::timestamp)::date" } } },
+      projects: {},
+    },
     keyed: {
       scopeKey: ['project_id', 'month'],
       query: revenueByProjectMonthQuery,

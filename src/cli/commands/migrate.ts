@@ -18,6 +18,8 @@ export const migrateCommand: Command = {
       result.createdViews.length > 0 && `created views ${result.createdViews.join(', ')}`,
       result.createdIndexes.length > 0 && `created ${result.createdIndexes.length} indexes`,
       result.replacedIndexes.length > 0 && `replaced indexes ${result.replacedIndexes.join(', ')}`,
+      result.capture.installed.length > 0 && `capture triggers for ${result.capture.installed.join(', ')}`,
+      result.capture.removed.length > 0 && `removed capture triggers ${result.capture.removed.join(', ')}`,
     ].filter(Boolean);
     context.stdout.write(
       changes.length > 0 ? `migrate: ${changes.join('; ')}\n` : `migrate: ${db.target} is up to date\n`,
