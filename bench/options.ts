@@ -3,7 +3,7 @@ import { UsageError } from '../src/core/errors.js';
 import { isScaleName, SCALE_NAMES, type ScaleName } from '../examples/demo/seed/scales.js';
 
 /** The scenarios of issue 9, in the order they run; `--quick` runs these. */
-export const SCENARIOS = ['reads', 'refresh-overhead', 'event-storm', 'targeted', 'producer', 'fleet'] as const;
+export const SCENARIOS = ['reads', 'refresh-overhead', 'event-storm', 'targeted', 'producer', 'fleet', 'metrics-scale'] as const;
 /**
  * Scenarios that run after those in a full run, or when `--only` names them, never by
  * default under `--quick`: they start and restart services of their own for a minute or more.
@@ -39,6 +39,8 @@ export interface Workload {
   fleetRounds: number;
   /** faults: events per second for `seconds`, with a fault every `faultEveryMs` (the last one 10 s before the end). */
   faults: { seconds: number; rate: number; faultEveryMs: number };
+  /** metrics-scale: refresh-log sizes compared, and timed requests per endpoint and size (after a few unmeasured). */
+  metricsScale: { logRows: number[]; requests: number };
 }
 
 const fullWorkload: Workload = {
@@ -54,6 +56,7 @@ const fullWorkload: Workload = {
   producerBlocks: 4,
   fleetRounds: 3,
   faults: { seconds: 60, rate: 60, faultEveryMs: 12_000 },
+  metricsScale: { logRows: [10_000, 1_000_000], requests: 40 },
 };
 
 const quickWorkload: Workload = {
@@ -69,6 +72,7 @@ const quickWorkload: Workload = {
   producerBlocks: 2,
   fleetRounds: 1,
   faults: { seconds: 40, rate: 30, faultEveryMs: 7_500 },
+  metricsScale: { logRows: [1_000, 10_000], requests: 5 },
 };
 
 export interface BenchOptions {

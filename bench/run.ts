@@ -19,6 +19,7 @@ import { renderReport, writeReport, type BenchReport } from './report.js';
 import { eventStormScenario } from './scenarios/event-storm.js';
 import { faultsScenario } from './scenarios/faults.js';
 import { fleetScenario } from './scenarios/fleet.js';
+import { metricsScaleScenario } from './scenarios/metrics-scale.js';
 import { producerScenario } from './scenarios/producer.js';
 import { readsScenario } from './scenarios/reads.js';
 import { refreshOverheadScenario } from './scenarios/refresh-overhead.js';
@@ -32,6 +33,7 @@ const scenarios: Record<ScenarioName, Scenario> = {
   producer: producerScenario,
   fleet: fleetScenario,
   faults: faultsScenario,
+  'metrics-scale': metricsScaleScenario,
 };
 
 const defaultResultsDir = fileURLToPath(new URL('./results', import.meta.url));

@@ -29,7 +29,7 @@ describe('mvfleet migrate on an empty database', () => {
     expect(tables.map((t) => t.tablename)).not.toContain('mv_refresh_log');
     const engine = await db.sql<{ tablename: string }[]>`
       SELECT tablename FROM pg_tables WHERE schemaname = 'mvfleet' ORDER BY tablename`;
-    expect(engine.map((t) => t.tablename)).toEqual(['mv_dirty_keys', 'mv_pending_requests', 'mv_refresh_log', 'mv_table_state', 'schema_migrations']);
+    expect(engine.map((t) => t.tablename)).toEqual(['mv_dirty_keys', 'mv_pending_requests', 'mv_refresh_log', 'mv_refresh_totals', 'mv_table_state', 'schema_migrations']);
 
     const views = await db.sql<{ matviewname: string; ispopulated: boolean }[]>`
       SELECT matviewname, ispopulated FROM pg_matviews WHERE schemaname = 'public' ORDER BY matviewname`;

@@ -139,7 +139,7 @@ describe('upgrading a database that mvfleet 0.1 migrated', () => {
     }).entries;
     expect(journal.map((row) => Number(row.created_at))).toEqual(entries.map((entry) => entry.when));
     expect(entries.at(-1)?.tag).toBe('0004_engine_tables_leave_public');
-    expect(await db.sql`SELECT version FROM mvfleet.schema_migrations ORDER BY version`).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+    expect(await db.sql`SELECT version FROM mvfleet.schema_migrations ORDER BY version`).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
     // The queue table keeps its vacuum settings, the log its identity sequence, now in mvfleet.
     const [queueTable] = await db.sql<[{ options: string[] }]>`SELECT reloptions AS options FROM pg_class WHERE oid = 'mvfleet.mv_dirty_keys'::regclass`;
     expect(queueTable.options).toEqual(expect.arrayContaining(['autovacuum_vacuum_threshold=5000', 'autovacuum_vacuum_scale_factor=0']));

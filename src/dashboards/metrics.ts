@@ -13,17 +13,20 @@ import {
   type RefreshStrategyRow,
 } from './refresh-log-totals.js';
 import { withTimeout } from '../core/with-timeout.js';
+import { REFRESH_DURATION_BUCKETS } from '../store/refresh-duration-buckets.js';
 
 /**
- * Refresh metrics are computed on scrape from `mv_refresh_log`, not counted in this process:
- * refreshes run in worker processes on other hosts, and the log is the one place that sees
- * the whole fleet and survives restarts. Counts cover the whole log, so they only grow (as
- * Prometheus counters must) until the log is pruned, which `rate()` reads as a counter reset.
- * The query is a grouped scan of the log; at a few thousand rows a day it stays cheap.
+ * Refresh metrics are computed on scrape from the refresh log's running totals
+ * (`mv_refresh_totals`), not counted in this process: refreshes run in worker processes on
+ * other hosts, and the log is the one place that sees the whole fleet and survives restarts.
+ * The totals are kept by the statements that write the log and survive its pruning, so
+ * counters only grow, and a scrape reads a few rows per view at any log size.
+ *
+ * When PostgreSQL or the queue backend does not answer, the series read from it are left out
+ * and `mvfleet_postgres_up` / `mvfleet_queue_up` say 0: missing data is never silent.
  */
 
-/** Upper bounds of the refresh duration histogram, in seconds. */
-export const REFRESH_DURATION_BUCKETS = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600] as const;
+export { REFRESH_DURATION_BUCKETS } from '../store/refresh-duration-buckets.js';
 
 /** What {@link registerDashboardMetrics} needs. */
 export interface DashboardMetricsDeps {
@@ -69,14 +72,14 @@ export function registerDashboardMetrics({ registry, sql, catalog, queue, logger
   const views = catalog.views.map((view) => view.name);
   const keyedViews = catalog.views.filter((view) => view.keyed !== null).map((view) => view.name);
   const tableViews = catalog.views.filter((view) => view.storage === 'table').map((view) => view.name);
-  const boundsMs = REFRESH_DURATION_BUCKETS.map((seconds) => seconds * 1_000);
   let snapshot: { at: number; load: Promise<LogSnapshot | undefined> } | undefined;
+  let queueSnapshot: { at: number; load: Promise<Record<string, number> | undefined> } | undefined;
 
   // Several metrics read the same snapshot; one scrape asks for it several times at once.
   const logSnapshot = (): Promise<LogSnapshot | undefined> => {
     if (snapshot && Date.now() - snapshot.at < 1_000) return snapshot.load;
     const load = withTimeout(
-      Promise.all([readRefreshLogBuckets(sql, catalog.store, boundsMs), readLastSuccessAges(sql, catalog.store, views), readRefreshStrategyTotals(sql, catalog.store), readPendingKeys(sql, catalog.store)]),
+      Promise.all([readRefreshLogBuckets(sql, catalog.store), readLastSuccessAges(sql, catalog.store, views), readRefreshStrategyTotals(sql, catalog.store), readPendingKeys(sql, catalog.store)]),
       timeoutMs,
       'refresh log query',
     ).then(
@@ -87,6 +90,16 @@ export function registerDashboardMetrics({ registry, sql, catalog, queue, logger
       },
     );
     snapshot = { at: Date.now(), load };
+    return load;
+  };
+
+  const queueCounts = (): Promise<Record<string, number> | undefined> => {
+    if (queueSnapshot && Date.now() - queueSnapshot.at < 1_000) return queueSnapshot.load;
+    const load = withTimeout(queue.getJobCounts(), timeoutMs, 'queue job counts').catch((error: unknown) => {
+      logger.warn({ err: error }, 'metrics: cannot read queue job counts');
+      return undefined;
+    });
+    queueSnapshot = { at: Date.now(), load };
     return load;
   };
 
@@ -175,7 +188,7 @@ export function registerDashboardMetrics({ registry, sql, catalog, queue, logger
         if (row.bucket === null) continue;
         const labels = { view: row.view, status: row.status, mode: row.mode };
         const key = JSON.stringify(labels);
-        const entry = series.get(key) ?? { labels, perBucket: new Array<number>(boundsMs.length + 1).fill(0), sumMs: 0 };
+        const entry = series.get(key) ?? { labels, perBucket: new Array<number>(REFRESH_DURATION_BUCKETS.length + 1).fill(0), sumMs: 0 };
         entry.perBucket[row.bucket] = (entry.perBucket[row.bucket] ?? 0) + row.count;
         entry.sumMs += row.sum_ms;
         series.set(key, entry);
@@ -254,12 +267,26 @@ export function registerDashboardMetrics({ registry, sql, catalog, queue, logger
     registers: [],
     async collect() {
       this.reset();
-      try {
-        const counts = await withTimeout(queue.getJobCounts(), timeoutMs, 'queue job counts');
-        for (const [state, count] of Object.entries(counts)) this.set({ queue: queue.name, state }, count);
-      } catch (error) {
-        logger.warn({ err: error }, 'metrics: cannot read queue job counts');
-      }
+      for (const [state, count] of Object.entries((await queueCounts()) ?? {})) this.set({ queue: queue.name, state }, count);
+    },
+  });
+
+  const postgresUp = new Gauge({
+    name: 'mvfleet_postgres_up',
+    help: 'Whether this scrape could read the refresh totals and pending keys from PostgreSQL (1) or not (0: the refresh series are missing from this scrape).',
+    registers: [],
+    async collect() {
+      this.set((await logSnapshot()) ? 1 : 0);
+    },
+  });
+
+  const queueUp = new Gauge({
+    name: 'mvfleet_queue_up',
+    help: 'Whether this scrape could read job counts from the queue backend (1) or not (0: mvfleet_queue_jobs is missing from this scrape).',
+    labelNames: ['queue'],
+    registers: [],
+    async collect() {
+      this.set({ queue: queue.name }, (await queueCounts()) ? 1 : 0);
     },
   });
 
@@ -274,6 +301,8 @@ export function registerDashboardMetrics({ registry, sql, catalog, queue, logger
     mvfleet_view_stale: stale,
     mvfleet_view_fresh_for_seconds: freshFor,
     mvfleet_queue_jobs: queueJobs,
+    mvfleet_postgres_up: postgresUp,
+    mvfleet_queue_up: queueUp,
   };
   for (const metric of Object.values(metrics)) registry.registerMetric(metric);
   return () => {

@@ -1,6 +1,11 @@
 import type { Queryable } from '../core/db.js';
 import type { EngineStore } from '../store/engine-schema.js';
 
+/**
+ * Reads of `mv_refresh_totals`, the refresh log's running totals (engine migration 4, kept by
+ * triggers on the log): a few rows per view, so a scrape costs the same at any log size.
+ */
+
 /** Finished attempts of one (view, status, reason, mode) whose duration fell in one histogram bucket. */
 export interface RefreshLogBucketRow {
   view: string;
@@ -9,8 +14,8 @@ export interface RefreshLogBucketRow {
   /** `none` for attempts that never chose a mode (skipped requests). */
   mode: string;
   /**
-   * How many bucket bounds lie strictly below the duration: the duration belongs to bucket
-   * `bounds[bucket]` (or `+Inf` when it equals `bounds.length`); null without a duration.
+   * Index into REFRESH_DURATION_BUCKETS of the first bound the duration does not exceed
+   * (the bounds' length for `+Inf`); null without a duration.
    */
   bucket: number | null;
   count: number;
@@ -23,32 +28,23 @@ export interface LastSuccessRow {
   age_seconds: number;
 }
 
-/**
- * Counts every finished attempt in the refresh log, grouped by labels and duration bucket.
- * `width_bucket(d, thresholds)` counts thresholds <= d; with integer milliseconds and
- * thresholds `bound + 1` that is the number of bounds < d, i.e. Prometheus's `le` (d <= bound).
- */
-export async function readRefreshLogBuckets(sql: Queryable, store: EngineStore, boundsMs: readonly number[]): Promise<RefreshLogBucketRow[]> {
-  const thresholds = boundsMs.map((bound) => Math.floor(bound) + 1);
+/** Every finished attempt, grouped by labels and duration bucket. */
+export async function readRefreshLogBuckets(sql: Queryable, store: EngineStore): Promise<RefreshLogBucketRow[]> {
   return sql<RefreshLogBucketRow[]>`
-    SELECT view_name AS view, status, reason, coalesce(mode, 'none') AS mode,
-           width_bucket(duration_ms, ${thresholds}::int[]) AS bucket,
-           count(*)::int AS count,
-           coalesce(sum(duration_ms), 0)::float8 AS sum_ms
-    FROM ${sql(store.refreshLog)}
-    WHERE status <> 'running'
+    SELECT view_name AS view, status, reason, mode, nullif(bucket, -1)::int AS bucket,
+           sum(attempts)::float8 AS count, sum(duration_ms)::float8 AS sum_ms
+    FROM ${sql(store.refreshTotals)}
     GROUP BY 1, 2, 3, 4, 5`;
 }
 
-/** Seconds since the last successful refresh started, per view that has one. */
+/** Seconds since the last successful refresh started, per view of `views` that has one, in `views` order. */
 export async function readLastSuccessAges(sql: Queryable, store: EngineStore, views: readonly string[]): Promise<LastSuccessRow[]> {
   return sql<LastSuccessRow[]>`
-    SELECT v.view, extract(epoch FROM now() - s.started_at)::float8 AS age_seconds
-    FROM unnest(${views as string[]}::text[]) AS v(view)
-    JOIN LATERAL (
-      SELECT started_at FROM ${sql(store.refreshLog)}
-      WHERE view_name = v.view AND status = 'success' ORDER BY started_at DESC LIMIT 1
-    ) s ON true`;
+    SELECT view_name AS view, extract(epoch FROM now() - max(last_started_at))::float8 AS age_seconds
+    FROM ${sql(store.refreshTotals)}
+    WHERE status = 'success' AND view_name = ANY(${views as string[]}::text[])
+    GROUP BY 1
+    ORDER BY array_position(${views as string[]}::text[], view_name)`;
 }
 
 /** Successful refreshes of one view with one strategy, with what they drained and corrected. */
@@ -63,16 +59,12 @@ export interface RefreshStrategyRow {
   rows_corrected: number;
 }
 
-/**
- * Successful refreshes per view and strategy. Successes logged before the log recorded a
- * strategy were all REFRESH MATERIALIZED VIEW runs, so a missing strategy counts as `full`.
- */
+/** Successful refreshes per view and strategy (successes logged without a strategy count as `full`). */
 export async function readRefreshStrategyTotals(sql: Queryable, store: EngineStore): Promise<RefreshStrategyRow[]> {
   return sql<RefreshStrategyRow[]>`
-    SELECT view_name AS view, coalesce(strategy, 'full') AS strategy, count(*)::int AS count,
-           coalesce(sum(keys_refreshed), 0)::float8 AS keys_refreshed,
-           coalesce(sum(rows_corrected) FILTER (WHERE strategy = 'full'), 0)::float8 AS rows_corrected
-    FROM ${sql(store.refreshLog)}
+    SELECT view_name AS view, strategy, sum(attempts)::float8 AS count,
+           sum(keys_refreshed)::float8 AS keys_refreshed, sum(rows_corrected)::float8 AS rows_corrected
+    FROM ${sql(store.refreshTotals)}
     WHERE status = 'success'
     GROUP BY 1, 2`;
 }

@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { Queue } from 'bullmq';
 import { Hono } from 'hono';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
 import type { Catalog } from '../catalog/catalog.js';
 import type { Queryable } from '../core/db.js';
 import { ConfigError, oneLine } from '../core/errors.js';
@@ -11,6 +11,7 @@ import { createTokenCheck } from './auth.js';
 import { createBoardApp } from './bull-board.js';
 import { HttpError } from './http-error.js';
 import { registerDashboardMetrics } from './metrics.js';
+import { registerProcessMetrics } from './process-metrics.js';
 import { boardSessionRoutes } from './routes/board-session.js';
 import { healthRoutes } from './routes/health.js';
 import { pageRoutes } from './routes/page.js';
@@ -33,7 +34,7 @@ export interface DashboardOptions {
   /**
    * Registry `/metrics` serves; the dashboard adds its fleet metrics to it. Pass one to add
    * your own metrics (e.g. the reader's `mvfleet_reads_total`).
-   * @defaultValue a new Registry with prom-client's default Node process metrics
+   * @defaultValue a new Registry with prom-client's default Node process metrics (less three gauges named `…_total`, see process-metrics.ts)
    */
   registry?: Registry;
   /** @defaultValue a silent logger */
@@ -122,7 +123,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
 
   const ownRegistry = options.registry === undefined;
   const registry = options.registry ?? new Registry();
-  if (ownRegistry) collectDefaultMetrics({ register: registry });
+  if (ownRegistry) registerProcessMetrics(registry);
   const unregisterMetrics = registerDashboardMetrics({ registry, sql, catalog, queue, logger, timeoutMs });
 
   const app = new Hono();

@@ -1,5 +1,6 @@
 import type { Hono } from 'hono';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
+import { registerProcessMetrics } from '../dashboards/process-metrics.js';
 import type { Catalog } from '../catalog/catalog.js';
 import type { DashboardRouteContext } from '../config/define-config.js';
 import type { Sql } from '../core/db.js';
@@ -112,7 +113,7 @@ export async function startDashboard(
   const queue = createRefreshQueue(services.backend);
   // One registry for the dashboard's metrics and the app routes' read metrics.
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  registerProcessMetrics(registry);
   const reader = createReader({ sql, catalog, registry, logger });
   // Only read from: nextRuns() lists the job schedulers; this role never syncs or runs them.
   const schedules = createScheduler({ queue, backend: services.backend, catalog, timeZone: options.timeZone ?? fleetDefaults.timeZone });

@@ -1,5 +1,6 @@
 import type { Queryable } from '../core/db.js';
 import { quoteQualified, type EngineStore } from './engine-schema.js';
+import { createRefreshTotals } from './refresh-totals-migration.js';
 import { VIEW_FENCE_NAMESPACE } from './view-fence.js';
 
 /**
@@ -182,6 +183,7 @@ export const engineMigrations: readonly EngineMigration[] = [
         $fn$`);
     },
   },
+  { version: 4, name: 'refresh totals', up: createRefreshTotals },
 ];
 
 /**
@@ -208,11 +210,18 @@ export async function migrateEngine(tx: Queryable, store: EngineStore): Promise<
   return applied;
 }
 
-/** The engine schema's applied and latest migration versions (0: never migrated). */
+/**
+ * The engine schema's applied and latest migration versions (0: never migrated). `current` is
+ * the highest version up to which every known migration is applied: a database that holds a
+ * later version but misses an earlier one (versions landed out of order) is not current.
+ */
 export async function engineSchemaVersion(sql: Queryable, store: EngineStore): Promise<{ current: number; latest: number }> {
-  const latest = engineMigrations.at(-1)?.version ?? 0;
+  const known = engineMigrations.map((migration) => migration.version);
+  const latest = Math.max(0, ...known);
   const [journal] = await sql<[{ exists: boolean }]>`SELECT to_regclass(${store.migrations}) IS NOT NULL AS exists`;
   if (!journal.exists) return { current: 0, latest };
-  const [row] = await sql<[{ version: number | null }]>`SELECT max(version) AS version FROM ${sql(store.migrations)}`;
-  return { current: row.version ?? 0, latest };
+  const applied = (await sql<{ version: number }[]>`SELECT version FROM ${sql(store.migrations)}`).map((row) => row.version);
+  const firstMissing = Math.min(Infinity, ...known.filter((version) => !applied.includes(version)));
+  const current = Math.max(0, ...applied.filter((version) => version < firstMissing));
+  return { current, latest };
 }

@@ -14,6 +14,8 @@ export interface EngineStore {
   schema: string;
   /** One row per refresh attempt. */
   refreshLog: string;
+  /** Running totals of finished attempts, kept by triggers on the refresh log (metrics read these). */
+  refreshTotals: string;
   /** Keys of keyed views waiting for a targeted refresh. */
   dirtyKeys: string;
   /** Which table-stored views hold a complete build, of which definition. */
@@ -34,6 +36,7 @@ export function engineStore(schema: string = DEFAULT_ENGINE_SCHEMA): EngineStore
   return {
     schema,
     refreshLog: `${schema}.mv_refresh_log`,
+    refreshTotals: `${schema}.mv_refresh_totals`,
     dirtyKeys: `${schema}.mv_dirty_keys`,
     tableState: `${schema}.mv_table_state`,
     pendingRequests: `${schema}.mv_pending_requests`,
