@@ -27,7 +27,7 @@ export interface BenchContext {
 /** One figure of the table: a value and its unit, plus what it is (for the reader of the table). */
 export interface Figure {
   value: number;
-  unit: 'ms' | 'x' | 'count' | 'events/s' | 'bytes' | 's' | '%';
+  unit: 'ms' | 'µs' | 'x' | 'count' | 'events/s' | 'bytes' | 's' | '%';
   label: string;
 }
 

@@ -3,7 +3,7 @@ import { UsageError } from '../src/core/errors.js';
 import { isScaleName, SCALE_NAMES, type ScaleName } from '../examples/demo/seed/scales.js';
 
 /** The scenarios of issue 9, in the order they run; `--quick` runs these. */
-export const SCENARIOS = ['reads', 'refresh-overhead', 'event-storm', 'targeted', 'producer', 'fleet', 'metrics-scale'] as const;
+export const SCENARIOS = ['reads', 'refresh-overhead', 'event-storm', 'targeted', 'producer', 'fleet', 'metrics-scale', 'capture'] as const;
 /**
  * Scenarios that run after those in a full run, or when `--only` names them, never by
  * default under `--quick`: they start and restart services of their own for a minute or more.
@@ -41,6 +41,12 @@ export interface Workload {
   faults: { seconds: number; rate: number; faultEveryMs: number };
   /** metrics-scale: refresh-log sizes compared, and timed requests per endpoint and size (after a few unmeasured). */
   metricsScale: { logRows: number[]; requests: number };
+  /**
+   * capture: interleaved blocks (triggers off, then on, alternating) of `blockMs` per write
+   * pattern; `batches` 1,000-row INSERT and DELETE batches per block; `lagWrites` committed
+   * writes whose lag to a covering refresh is measured.
+   */
+  capture: { blocks: number; blockMs: number; batches: number; lagWrites: number };
 }
 
 const fullWorkload: Workload = {
@@ -57,6 +63,7 @@ const fullWorkload: Workload = {
   fleetRounds: 3,
   faults: { seconds: 60, rate: 60, faultEveryMs: 12_000 },
   metricsScale: { logRows: [10_000, 1_000_000], requests: 40 },
+  capture: { blocks: 6, blockMs: 2_000, batches: 10, lagWrites: 200 },
 };
 
 const quickWorkload: Workload = {
@@ -73,6 +80,7 @@ const quickWorkload: Workload = {
   fleetRounds: 1,
   faults: { seconds: 40, rate: 30, faultEveryMs: 7_500 },
   metricsScale: { logRows: [1_000, 10_000], requests: 5 },
+  capture: { blocks: 2, blockMs: 300, batches: 2, lagWrites: 20 },
 };
 
 export interface BenchOptions {

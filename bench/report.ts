@@ -23,6 +23,8 @@ function formatValue(figure: Figure): string {
   switch (unit) {
     case 'bytes':
       return formatBytes(Math.max(0, value)) + (value < 0 ? ' (−)' : '');
+    case 'µs':
+      return `${figure.value.toFixed(2)} µs`;
     case 'ms':
       return `${value < 10 ? value.toFixed(2) : value < 1000 ? value.toFixed(1) : Math.round(value).toLocaleString('en-US')} ms`;
     case 'x':

@@ -9,13 +9,14 @@ import { createDb } from '../src/core/db.js';
 import { loadEnv } from '../src/config/env.js';
 import { ConfigError, MvfleetError, oneLine } from '../src/core/errors.js';
 import { createRedis } from '../src/queue/redis.js';
-import { demoCatalog } from '../examples/demo/schema/catalog.js';
+import { eventsOnlyCatalog } from './catalogs.js';
 import type { BenchContext, Scenario, ScenarioResult } from './context.js';
 import { prepareBenchDatabase } from './database.js';
 import { loadAverage, machineInfo } from './machine.js';
 import { parseBenchArgs, USAGE, type ScenarioName } from './options.js';
 import { deletePrefix } from './redis-keys.js';
 import { renderReport, writeReport, type BenchReport } from './report.js';
+import { captureScenario } from './scenarios/capture.js';
 import { eventStormScenario } from './scenarios/event-storm.js';
 import { faultsScenario } from './scenarios/faults.js';
 import { fleetScenario } from './scenarios/fleet.js';
@@ -34,6 +35,7 @@ const scenarios: Record<ScenarioName, Scenario> = {
   fleet: fleetScenario,
   faults: faultsScenario,
   'metrics-scale': metricsScaleScenario,
+  capture: captureScenario,
 };
 
 const defaultResultsDir = fileURLToPath(new URL('./results', import.meta.url));
@@ -57,7 +59,7 @@ async function main(argv: string[]): Promise<number> {
     database: options.database,
     scale: options.scale,
     reseed: options.reseed,
-    catalog: demoCatalog,
+    catalog: eventsOnlyCatalog,
     log,
   });
   const db = createDb({ url: prepared.url, max: 8, applicationName: 'mvfleet-bench' });
@@ -69,7 +71,7 @@ async function main(argv: string[]): Promise<number> {
   const context: BenchContext = {
     options,
     workload: options.workload,
-    catalog: demoCatalog,
+    catalog: eventsOnlyCatalog,
     databaseUrl: prepared.url,
     redisUrl,
     db,

@@ -36,21 +36,22 @@ export interface CaptureInstall {
 
 const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
 
-/** The row expressions of the view's scope key as one jsonb array, in each key column's type. */
-function keyArray(source: CatalogCaptureSource): string {
-  return `jsonb_build_array(${source.key!.map(({ column, expression }) => `(${expression})::${column.sqlType}`).join(', ')})`;
+/** The row expressions of the view's scope key, each in its key column's type, as a select list. */
+function keyColumns(source: CatalogCaptureSource): string {
+  return source.key!.map(({ column, expression }, i) => `(${expression})::${column.sqlType} AS k${i}`).join(', ');
 }
 
 /**
- * Rows of the UPDATE that matter, as `SELECT <what> FROM …`: every old and new row, or, with
- * watched columns, the rows whose key or watched columns differ between old and new (as
- * multisets: an UPDATE that rewrites a row with the same values changes nothing).
+ * Rows of the UPDATE that matter, as a query of the columns `what` names (`AS` aliases, read
+ * back as `names`): every old and new row, or, with watched columns, the rows whose key or
+ * watched columns differ between old and new (as multisets: an UPDATE that rewrites a row
+ * with the same values changes nothing).
  */
-function changedRows(source: CatalogCaptureSource, what: string): string {
+function changedRows(source: CatalogCaptureSource, what: string, names: string): string {
   if (!source.columns) return `SELECT ${what} FROM old_rows UNION SELECT ${what} FROM new_rows`;
   const watched = source.columns.map(quoteIdent).join(', ');
   const side = (table: string) => `SELECT ${what}, ${watched} FROM ${table}`;
-  return `SELECT ${what} FROM (
+  return `SELECT ${names} FROM (
         (${side('old_rows')} EXCEPT ALL ${side('new_rows')})
         UNION ALL
         (${side('new_rows')} EXCEPT ALL ${side('old_rows')})
@@ -67,17 +68,21 @@ export function captureInstall(store: EngineStore, view: CatalogView, source: Ca
   let body: string;
   if (source.key) {
     const keys = quoteQualified(store.dirtyKeys);
-    // A row whose key has a NULL belongs to no keyed row of the view.
+    const names = source.key.map((_, i) => `k${i}`);
+    // Distinct keys first (plain values hash fast), one jsonb array per key after. A row whose
+    // key has a NULL belongs to no keyed row of the view.
     const record = (rows: string) => `INSERT INTO ${keys} (view_name, key, event)
-        SELECT DISTINCT ${viewName}, k, ${detail} FROM (${rows}) AS touched(k) WHERE NOT k @> '[null]';`;
-    const key = keyArray(source);
+        SELECT ${viewName}, jsonb_build_array(${names.join(', ')}), ${detail}
+        FROM (${rows}) AS touched
+        WHERE ${names.map((name) => `${name} IS NOT NULL`).join(' AND ')};`;
+    const key = keyColumns(source);
     body = `
       IF TG_OP = 'INSERT' THEN
-        ${record(`SELECT ${key} FROM new_rows`)}
+        ${record(`SELECT DISTINCT ${key} FROM new_rows`)}
       ELSIF TG_OP = 'DELETE' THEN
-        ${record(`SELECT ${key} FROM old_rows`)}
+        ${record(`SELECT DISTINCT ${key} FROM old_rows`)}
       ELSIF TG_OP = 'UPDATE' THEN
-        ${record(changedRows(source, key))}
+        ${record(`SELECT DISTINCT ${names.join(', ')} FROM (${changedRows(source, key, names.join(', '))}) AS changed_keys`)}
       ELSE
         ${wholeView}
       END IF;`;
@@ -88,7 +93,7 @@ export function captureInstall(store: EngineStore, view: CatalogView, source: Ca
       ELSIF TG_OP = 'DELETE' THEN
         IF EXISTS (SELECT 1 FROM old_rows) THEN ${wholeView} END IF;
       ELSIF TG_OP = 'UPDATE' THEN
-        IF EXISTS (${changedRows(source, '1')}) THEN ${wholeView} END IF;
+        IF EXISTS (${changedRows(source, '1 AS one', 'one')}) THEN ${wholeView} END IF;
       ELSE
         ${wholeView}
       END IF;`;
