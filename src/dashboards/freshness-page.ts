@@ -1,5 +1,5 @@
 import { durationTrend } from './duration-trend.js';
-import { formatAge, formatBytes, formatCount, formatDuration, formatKeys, formatRelative, formatStrategy } from './format.js';
+import { formatAge, formatBytes, formatCount, formatDuration, formatKeys, formatNextRun, formatRelative, formatStrategy } from './format.js';
 import { html, trusted, type SafeHtml } from './html.js';
 import { PAGE_CSS, PAGE_SCRIPT } from './page-assets.js';
 import type { DurationPoint } from './recent-durations.js';
@@ -18,8 +18,10 @@ export interface FreshnessPageModel {
   recentRuns: readonly RefreshLogEntry[];
   /** Job counts by state, or the reason they could not be read. */
   queue: { name: string; counts: Record<string, number> } | { name: string; error: string };
-  /** What refreshes each view (`cron 0 2 * * *`, `after <upstream>`), shown when no next run is known. */
+  /** What refreshes each view (`every 1h`, `after <upstream>`), shown when no next run is known. */
   triggers: ReadonlyMap<string, string>;
+  /** Next runs computed from cron patterns, for views whose next run the queue did not report. */
+  estimatedNextRuns: ReadonlyMap<string, Date>;
   /** Refresh buttons are shown only when writes can be enabled. */
   writesEnabled: boolean;
 }
@@ -89,9 +91,12 @@ function strategyCell(status: ViewStatus): SafeHtml {
 
 function viewRow(status: ViewStatus, model: FreshnessPageModel): SafeHtml {
   const severity = severityOf(status);
+  const estimated = model.estimatedNextRuns.get(status.view);
   const nextRun = status.next_run_at
-    ? html`<span title="${status.next_run_at}">${formatRelative(status.next_run_at, model.now)}</span>`
-    : html`<span class="muted trigger">${model.triggers.get(status.view) ?? '–'}</span>`;
+    ? html`<span class="next-run" title="${status.next_run_at}">${formatNextRun(status.next_run_at, model.now)}</span>`
+    : estimated
+      ? html`<span class="next-run" title="${model.triggers.get(status.view) ?? ''}: computed here, the queue did not report the schedule">${formatNextRun(estimated, model.now)}</span>`
+      : html`<span class="muted trigger">${model.triggers.get(status.view) ?? '–'}</span>`;
   const alerts = status.alerts.length > 0 ? html`<ul>${status.alerts.map((alert) => html`<li>${alert}</li>`)}</ul>` : html`<span class="muted">none</span>`;
   return html`<tr class="view ${severity}" data-view="${status.view}" data-severity="${severity}" data-last-status="${status.last_status ?? ''}">
     <td class="name"><b>${status.view}</b><small>${status.refreshes_24h} refreshes in 24 h${

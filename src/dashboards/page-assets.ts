@@ -67,7 +67,10 @@ export const PAGE_SCRIPT = `
   async function authorised(url, method) {
     let token = sessionStorage.getItem(TOKEN_KEY);
     if (!token) token = window.prompt('Dashboard token (MVFLEET_DASHBOARD_TOKEN) to request refreshes:');
-    if (!token) return null;
+    if (!token) {
+      flash('Cancelled: no token entered, nothing was requested.', true);
+      return null;
+    }
     const res = await fetch(url, { method, headers: { 'X-Mvfleet-Token': token } });
     if (res.ok) sessionStorage.setItem(TOKEN_KEY, token);
     else if (res.status === 401 || res.status === 403) sessionStorage.removeItem(TOKEN_KEY);

@@ -71,6 +71,11 @@ export interface DashboardOptions {
    */
   dependencyTimeoutMs?: number;
   /**
+   * IANA zone of cron schedules that name none, for next runs the page computes itself.
+   * @defaultValue 'UTC'
+   */
+  timeZone?: string;
+  /**
    * `statement_timeout` of the page's and the JSON API's queries, in milliseconds: a slow or
    * blocked query is cancelled and the request answers 503.
    * @defaultValue 5_000
@@ -125,6 +130,7 @@ export const dashboardDefaults = {
   logger: undefined,
   trendPoints: 20,
   dependencyTimeoutMs: 3_000,
+  timeZone: 'UTC',
   queryTimeoutMs: 5_000,
   maxBodyBytes: 1_048_576,
   maxJsonDepth: 64,
@@ -229,7 +235,7 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   );
   app.use('*', accessGate({ tokenCheck, throttle, readsNeedToken: () => readsNeedToken, open: new Set([...HEALTH_PATHS, '/api/session']) }));
   app.route('/', healthRoutes({ sql, queue, timeoutMs, logger }));
-  app.route('/', pageRoutes({ reads, catalog, queue, nextRuns, writesEnabled: tokenCheck.configured, trendPoints, timeoutMs }));
+  app.route('/', pageRoutes({ reads, catalog, queue, nextRuns, writesEnabled: tokenCheck.configured, trendPoints, timeoutMs, timeZone: options.timeZone ?? dashboardDefaults.timeZone }));
   app.route('/api', viewRoutes({ reads, catalog, nextRuns }));
   app.route('/api', refreshRoutes({ sql, catalog, queue, tokenCheck, logger }));
   app.route('/api', boardSessionRoutes(tokenCheck));

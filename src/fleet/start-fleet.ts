@@ -132,6 +132,7 @@ export async function startDashboard(
     catalog,
     queue,
     token: options.token,
+    timeZone: options.timeZone ?? fleetDefaults.timeZone,
     allowedHosts: options.allowedHosts,
     requireTokenForReads: options.requireTokenForReads,
     logger,

@@ -9,6 +9,7 @@ import { readRecentDurations } from '../recent-durations.js';
 import { readRefreshLogs } from '../refresh-logs.js';
 import { readRefreshStats } from '../refresh-stats.js';
 import { formatAge } from '../format.js';
+import { nextCronRun } from '../next-cron-run.js';
 import { redactDetails } from '../redact.js';
 import { readViewStatuses } from '../view-status.js';
 import { withTimeout } from '../../core/with-timeout.js';
@@ -25,6 +26,8 @@ export interface PageRoutesDeps {
   trendPoints: number;
   /** Bound on the queue counts call, in milliseconds. */
   timeoutMs: number;
+  /** Zone of cron schedules that name none. */
+  timeZone: string;
 }
 
 const STATS_DAYS = 7;
@@ -34,6 +37,18 @@ function describeTrigger(view: CatalogView): string {
   if (view.schedule?.kind === 'every') return `every ${formatAge(view.schedule.everyMs / 1_000)}`;
   if (view.schedule?.kind === 'cron') return `cron ${view.schedule.pattern}`;
   return view.upstream.length > 0 ? `after ${view.upstream.join(', ')}` : 'on events only';
+}
+
+/** Next runs of cron-scheduled views the queue reported none for, computed from their patterns. */
+function estimateNextRuns(catalog: Catalog, reported: ReadonlyMap<string, Date>, timeZone: string): Map<string, Date> {
+  const estimated = new Map<string, Date>();
+  const now = new Date();
+  for (const view of catalog.views) {
+    if (view.schedule?.kind !== 'cron' || reported.has(view.name)) continue;
+    const next = nextCronRun(view.schedule.pattern, now, view.schedule.timeZone ?? timeZone);
+    if (next) estimated.set(view.name, next);
+  }
+  return estimated;
 }
 
 /** The page's data as a viewer without the token sees it: error messages shortened, the queue's address left out. */
@@ -80,6 +95,7 @@ export function pageRoutes(deps: PageRoutesDeps): Hono {
         trends,
         recentRuns,
         triggers: new Map(catalog.views.map((view) => [view.name, describeTrigger(view)])),
+        estimatedNextRuns: estimateNextRuns(catalog, nextRuns, deps.timeZone),
         writesEnabled: deps.writesEnabled,
       }),
     );
