@@ -41,7 +41,11 @@ export function limitRequestBodies({ maxBytes, maxDepth }: RequestBodyLimits): M
     const body = c.req.raw.body;
     if (!body) return next();
     const declared = Number(c.req.header('content-length'));
-    if (Number.isFinite(declared) && declared > maxBytes) return c.json({ error: tooLarge }, 413);
+    if (Number.isFinite(declared) && declared > maxBytes) {
+      // The unread body would be taken for the next request on this connection: close it.
+      c.header('Connection', 'close');
+      return c.json({ error: tooLarge }, 413);
+    }
     const reader = body.getReader();
     const chunks: Uint8Array[] = [];
     let size = 0;
@@ -50,7 +54,9 @@ export function limitRequestBodies({ maxBytes, maxDepth }: RequestBodyLimits): M
       if (done) break;
       size += value.byteLength;
       if (size > maxBytes) {
-        await reader.cancel().catch(() => {});
+        // Not awaited: the rest of the body may never be read, and the answer must not wait for it.
+        reader.cancel().catch(() => {});
+        c.header('Connection', 'close');
         return c.json({ error: tooLarge }, 413);
       }
       chunks.push(value);
