@@ -28,8 +28,9 @@ function parseField(text: string, { min, max, names }: (typeof FIELDS)[number]):
   for (const part of text.split(',')) {
     const [range = '', stepText] = part.split('/');
     const step = stepText === undefined ? 1 : Number(stepText);
-    let [from, to] = range === '*' ? [min, max] : range.split('-').map(value) as [number, number | undefined];
-    if (to === undefined) to = stepText === undefined ? from : max;
+    const [from, last] = range === '*' ? [min, max] : (range.split('-').map(value) as [number, number | undefined]);
+    // `5` alone is one value; `5/10` runs from 5 to the field's end.
+    const to = last ?? (stepText === undefined ? from : max);
     if (!(Number.isInteger(from) && Number.isInteger(to) && Number.isInteger(step) && step > 0 && from >= min && to <= max && from <= to)) return undefined;
     for (let v = from; v <= to; v += step) values.add(v);
   }
