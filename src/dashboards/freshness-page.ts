@@ -89,6 +89,11 @@ function strategyCell(status: ViewStatus): SafeHtml {
     }${pending}</td>`;
 }
 
+/** A view name that may wrap after its underscores, so long names do not widen the table. */
+function breakAtUnderscores(name: string): SafeHtml {
+  return html`${name.split('_').map((part, index) => (index === 0 ? part : html`_<wbr>${part}`))}`;
+}
+
 function viewRow(status: ViewStatus, model: FreshnessPageModel): SafeHtml {
   const severity = severityOf(status);
   const estimated = model.estimatedNextRuns.get(status.view);
@@ -99,7 +104,7 @@ function viewRow(status: ViewStatus, model: FreshnessPageModel): SafeHtml {
       : html`<span class="muted trigger">${model.triggers.get(status.view) ?? '–'}</span>`;
   const alerts = status.alerts.length > 0 ? html`<ul>${status.alerts.map((alert) => html`<li>${alert}</li>`)}</ul>` : html`<span class="muted">none</span>`;
   return html`<tr class="view ${severity}" data-view="${status.view}" data-severity="${severity}" data-last-status="${status.last_status ?? ''}">
-    <td class="name"><b>${status.view}</b><small>${status.refreshes_24h} refreshes in 24 h${
+    <td class="name"><b>${breakAtUnderscores(status.view)}</b><small>${status.refreshes_24h} refreshes in 24 h${
       status.success_rate_7d === null ? '' : ` · ${(status.success_rate_7d * 100).toFixed(0)}% ok (7 d)`
     }</small></td>
     ${freshnessCell(status)}
@@ -157,7 +162,7 @@ function recentFailures(model: FreshnessPageModel): SafeHtml {
       ? html`<tr><td colspan="3" class="muted">No failed refreshes in the last ${model.statsDays} days.</td></tr>`
       : failures.map(
           (failure) => html`<tr><td class="num" title="${failure.started_at}">${formatRelative(failure.started_at, model.now)}</td>
-            <td><b>${failure.view}</b></td><td><span class="error" title="${failure.error_message ?? ''}">${failure.error_code ? `[${failure.error_code}] ` : ''}${failure.error_message ?? 'no message'}</span></td></tr>`,
+            <td><b>${breakAtUnderscores(failure.view)}</b></td><td><span class="error" title="${failure.error_message ?? ''}">${failure.error_code ? `[${failure.error_code}] ` : ''}${failure.error_message ?? 'no message'}</span></td></tr>`,
         );
   return html`<div><h2>Recent failures (${model.statsDays} days)</h2><table id="recent-failures"><tbody>${rows}</tbody></table></div>`;
 }
@@ -169,7 +174,7 @@ function recentRuns(model: FreshnessPageModel): SafeHtml {
       : model.recentRuns.map(
           (run) => html`<tr data-log-id="${run.id}" data-view="${run.view_name}" data-status="${run.status}">
             <td class="num" title="${run.started_at}">${formatRelative(run.started_at, model.now)}</td>
-            <td><b>${run.view_name}</b></td>
+            <td><b>${breakAtUnderscores(run.view_name)}</b></td>
             <td><span class="badge ${run.status}">${run.status}</span></td>
             <td>${run.reason}${run.trigger_detail ? html` <span class="muted">(${run.trigger_detail})</span>` : ''}${run.attempt > 1 ? ` · attempt ${run.attempt}` : ''}</td>
             <td class="num">${formatDuration(run.duration_ms)}${run.mode ? html` <span class="muted">${run.mode}${
