@@ -125,6 +125,29 @@ describe.skipIf(skip)('dashboard in a browser', () => {
     expect(blocked).toEqual([]);
   });
 
+  it('signs in with the token when reads need it, and the session then shows the page and Bull Board', async () => {
+    const { url: guarded } = await fixture.start({ token: TEST_TOKEN, requireTokenForReads: true });
+    const page = await browser!.newPage({ viewport: { width: 1280, height: 900 } });
+    const blocked: string[] = [];
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) blocked.push(message.text());
+    });
+    const answers = [null, TEST_TOKEN];
+    page.on('dialog', (dialog) => {
+      const answer = answers.shift();
+      void (answer ? dialog.accept(answer) : dialog.dismiss());
+    });
+    await page.goto(`${guarded}/`);
+    await page.locator('#sign-in').click();
+    await expect.poll(() => page.locator('#status').innerText()).toMatch(/Cancelled: no token entered/);
+    await page.locator('#sign-in').click();
+    await page.locator('#views').waitFor({ timeout: 10_000 });
+    expect(await page.locator('#views tr[data-view]').count()).toBe(fixture.catalog.views.length);
+    await page.goto(`${guarded}/queues`);
+    await page.getByText('refresh', { exact: true }).first().waitFor({ timeout: 20_000 });
+    expect(blocked).toEqual([]);
+  });
+
   it('opens Bull Board at /queues and shows the refresh queue', async () => {
     const page = await browser!.newPage({ viewport: { width: 1400, height: 900 } });
     const external: string[] = [];
