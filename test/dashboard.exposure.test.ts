@@ -118,7 +118,8 @@ describe('dashboard exposure', () => {
       expect(JSON.parse(deep.text)).toEqual({ error: 'request body nests deeper than 64 levels' });
       expect((await rawRequest(`${url}${path}`, { method, headers, body: nestedObject })).status, `${path} 1,000 objects`).toBe(400);
     }
-    // A read with a body is refused too (by the limit, or as a GET that cannot carry one).
+    // A read with an oversized body is refused too (chunked, Node itself refuses a GET body).
+    expect((await rawRequest(`${url}/api/views`, { method: 'GET', body: oversized })).status).toBe(413);
     expect([400, 413]).toContain((await rawRequest(`${url}/api/views`, { method: 'GET', body: oversized, chunked: true })).status);
     expect(await storedRequests(fixture)).toBe(before);
     expect(await fixture.queue.isPaused()).toBe(false);

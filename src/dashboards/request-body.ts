@@ -38,14 +38,15 @@ const FORM_TYPES = /^(multipart\/form-data|application\/x-www-form-urlencoded)\b
 export function limitRequestBodies({ maxBytes, maxDepth }: RequestBodyLimits): MiddlewareHandler {
   const tooLarge = `request body larger than ${maxBytes} bytes`;
   return async (c, next) => {
-    const body = c.req.raw.body;
-    if (!body) return next();
+    // Checked before anything else: Node hands GET and HEAD handlers no body, but still receives it.
     const declared = Number(c.req.header('content-length'));
     if (Number.isFinite(declared) && declared > maxBytes) {
       // The unread body would be taken for the next request on this connection: close it.
       c.header('Connection', 'close');
       return c.json({ error: tooLarge }, 413);
     }
+    const body = c.req.raw.body;
+    if (!body) return next();
     const reader = body.getReader();
     const chunks: Uint8Array[] = [];
     let size = 0;

@@ -157,7 +157,9 @@ export interface Dashboard extends AsyncDisposable {
   readonly registry: Registry;
   /**
    * Serves the app over HTTP.
-   * @param host - interface to bind; defaults to `127.0.0.1` so nothing is exposed by accident
+   * @param host - interface to bind; defaults to `127.0.0.1` so nothing is exposed by accident.
+   * Another address turns on `requireTokenForReads` unless the options set it, and is added
+   * to the allowed host names unless `allowedHosts` is given or it is 0.0.0.0 or ::.
    */
   listen(port: number, host?: string): Promise<DashboardListener>;
   /** Closes every listener and removes the dashboard's metrics from the registry. Idempotent. */
