@@ -56,6 +56,7 @@ describe('dashboard exposure', () => {
       expect(response.headers.get('x-content-type-options'), path).toBe('nosniff');
       expect(response.headers.get('referrer-policy'), path).toBe('no-referrer');
       expect(response.headers.get('x-frame-options'), path).toBe('DENY');
+      if (!path.endsWith('.css')) expect(response.headers.get('cache-control'), path).toBe('no-store');
     }
 
     // The page's one inline script is the one the policy names by hash.

@@ -28,7 +28,7 @@ export function contentSecurityPolicy(inlineScripts: readonly string[]): string 
   ].join('; ');
 }
 
-/** Sets the security headers on every response, Bull Board's and error answers included. */
+/** Sets the security headers on every response, Bull Board's and error answers included, and `no-store` on pages and API answers. */
 export function securityHeaders(options: { inlineScripts: readonly string[] }): MiddlewareHandler {
   const headers: Record<string, string> = {
     'Content-Security-Policy': contentSecurityPolicy(options.inlineScripts),
@@ -43,5 +43,10 @@ export function securityHeaders(options: { inlineScripts: readonly string[] }): 
   return async (c, next) => {
     await next();
     for (const [name, value] of Object.entries(headers)) c.res.headers.set(name, value);
+    // Pages and API answers may carry what only the token's holders should see: a shared cache
+    // in a proxy must not keep them. Bull Board's scripts and stylesheets stay cacheable.
+    if (!c.res.headers.has('cache-control') && /json|html|text\/plain/.test(c.res.headers.get('content-type') ?? '')) {
+      c.res.headers.set('Cache-Control', 'no-store');
+    }
   };
 }
