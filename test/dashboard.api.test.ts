@@ -3,7 +3,7 @@ import { createDb } from '../src/core/db.js';
 import { createDashboard, type RefreshLogEntry, type RefreshStats, type ViewStatus } from '../src/dashboards/index.js';
 import { seedDemo } from '../examples/demo/seed/index.js';
 import { createRefreshExecutor } from '../src/workers/refresh-executor.js';
-import { getJson, useDashboardFixture } from './dashboard.fixture.js';
+import { TEST_TOKEN, getJson, useDashboardFixture } from './dashboard.fixture.js';
 import { logRows } from './helpers/refresh-log.js';
 
 const TOURNAMENTS = 'tournament_analytics_summary';
@@ -122,6 +122,9 @@ describe('dashboard JSON API', () => {
     expect(page).toContain('canceling statement due to statement timeout');
     expect(page).not.toMatch(/<(script|link)[^>]+src=["']?https?:/);
     expect(page).not.toContain('data-action="refresh"');
+    // The queue reported no next run for the nightly view: the page computes it from the pattern.
+    const kpiRow = page.slice(page.indexOf(`data-view="${KPI}"`), page.indexOf('</tr>', page.indexOf(`data-view="${KPI}"`)));
+    expect(kpiRow).toMatch(/class="next-run"[^>]*>in (\d+ h )?\d+ [ms], 02:00 UTC</);
   });
 
   it('/healthz is up; /readyz checks PostgreSQL and the queue backend', async () => {
@@ -130,12 +133,15 @@ describe('dashboard JSON API', () => {
 
     const unreachable = createDb({ url: 'postgres://postgres@127.0.0.1:9/nowhere', connectTimeoutSeconds: 1, max: 1 });
     try {
-      const dashboard = createDashboard({ sql: unreachable.sql, catalog: fixture.catalog, queue: fixture.queue, dependencyTimeoutMs: 2_000 });
+      const dashboard = createDashboard({ sql: unreachable.sql, catalog: fixture.catalog, queue: fixture.queue, dependencyTimeoutMs: 2_000, token: TEST_TOKEN });
       const response = await dashboard.app.request('/readyz');
       expect(response.status).toBe(503);
       const body = (await response.json()) as { checks: Record<string, string> };
       expect(body.checks.queue).toBe('ok');
-      expect(body.checks.postgres).toMatch(/^failed: /);
+      // Without the token the cause (host and port of the database) stays in the log.
+      expect(body.checks.postgres).toBe('failed (cause in the dashboard log)');
+      const withToken = await dashboard.app.request('/readyz', { headers: { Authorization: `Bearer ${TEST_TOKEN}` } });
+      expect(((await withToken.json()) as { checks: Record<string, string> }).checks.postgres).toMatch(/^failed: /);
       await dashboard.close();
     } finally {
       await unreachable.close(0);

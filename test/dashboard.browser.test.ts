@@ -92,8 +92,72 @@ describe.skipIf(skip)('dashboard in a browser', () => {
     expect(external).toEqual([]);
   });
 
+  it('fits a 1,280 px window with every Refresh button visible, shows next runs as times, and says so when the token prompt is cancelled', async () => {
+    const page = await browser!.newPage({ viewport: { width: 1280, height: 900 } });
+    const blocked: string[] = [];
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) blocked.push(message.text());
+    });
+    await page.goto(`${url}/`);
+    await page.screenshot({ path: `${ARTIFACTS}dashboard-1280.png`, fullPage: true });
+    // Runs in the page: the test's own types know no DOM.
+    const widths = await page.evaluate(() => {
+      const root = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
+      return { scroll: root.scrollWidth, client: root.clientWidth };
+    });
+    expect(widths.scroll).toBeLessThanOrEqual(widths.client);
+    const buttons = page.locator('#views button[data-action="refresh"]');
+    expect(await buttons.count()).toBe(fixture.catalog.views.length);
+    for (const box of await buttons.evaluateAll((elements) => elements.map((element) => element.getBoundingClientRect().toJSON() as { width: number; right: number }))) {
+      expect(box.width).toBeGreaterThan(0);
+      expect(box.right).toBeLessThanOrEqual(1280);
+    }
+
+    const scheduled = fixture.catalog.views.find((view) => view.schedule)!.name;
+    expect(await page.locator(`#views tr[data-view="${scheduled}"] .next-run`).innerText()).toMatch(/^in (\d+ h )?\d+ m, \d{2}:\d{2} UTC$/);
+
+    const jobsBefore = await fixture.jobCount();
+    page.on('dialog', (dialog) => void dialog.dismiss());
+    await buttons.first().click();
+    await expect.poll(() => page.locator('#flash').innerText()).toMatch(/Cancelled: no token entered, nothing was requested/);
+    expect(await page.locator('#flash').getAttribute('class')).toContain('err');
+    expect(await fixture.jobCount()).toBe(jobsBefore);
+    expect(blocked).toEqual([]);
+  });
+
+  it('signs in with the token when reads need it, and the session then shows the page and Bull Board', async () => {
+    const { url: guarded } = await fixture.start({ token: TEST_TOKEN, requireTokenForReads: true });
+    const page = await browser!.newPage({ viewport: { width: 1280, height: 900 } });
+    const blocked: string[] = [];
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) blocked.push(message.text());
+    });
+    const answers = [null, TEST_TOKEN];
+    page.on('dialog', (dialog) => {
+      const answer = answers.shift();
+      void (answer ? dialog.accept(answer) : dialog.dismiss());
+    });
+    await page.goto(`${guarded}/`);
+    await page.locator('#sign-in').click();
+    await expect.poll(() => page.locator('#status').innerText()).toMatch(/Cancelled: no token entered/);
+    await page.locator('#sign-in').click();
+    await page.locator('#views').waitFor({ timeout: 10_000 });
+    expect(await page.locator('#views tr[data-view]').count()).toBe(fixture.catalog.views.length);
+    await page.goto(`${guarded}/queues`);
+    await page.getByText('refresh', { exact: true }).first().waitFor({ timeout: 20_000 });
+    expect(blocked).toEqual([]);
+  });
+
   it('opens Bull Board at /queues and shows the refresh queue', async () => {
     const page = await browser!.newPage({ viewport: { width: 1400, height: 900 } });
+    const external: string[] = [];
+    const blocked: string[] = [];
+    page.on('request', (request) => {
+      if (!request.url().startsWith(url)) external.push(request.url());
+    });
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) blocked.push(message.text());
+    });
     await page.goto(`${url}/queues`);
     await page.getByText('refresh', { exact: true }).first().waitFor({ timeout: 20_000 });
     await page.screenshot({ path: `${ARTIFACTS}dashboard-bull-board.png`, fullPage: true });
@@ -102,5 +166,8 @@ describe.skipIf(skip)('dashboard in a browser', () => {
     await page.goto(`${url}/queues/queue/refresh?status=delayed`);
     await page.getByText(view).first().waitFor({ timeout: 20_000 });
     await page.screenshot({ path: `${ARTIFACTS}dashboard-bull-board-delayed.png`, fullPage: true });
+    // Bull Board runs under the dashboard's CSP, and nothing on it reaches another server.
+    expect(external).toEqual([]);
+    expect(blocked).toEqual([]);
   });
 });

@@ -51,6 +51,17 @@ export interface MvfleetConfig {
      * @defaultValue none
      */
     routes?: (app: Hono, context: DashboardRouteContext) => void;
+    /**
+     * Host names the dashboard answers to (the `Host` header; `*.example.com` for subdomains,
+     * `*` for any). `MVFLEET_DASHBOARD_ALLOWED_HOSTS` replaces this list.
+     * @defaultValue `localhost`, `127.0.0.1`, `::1` and the `--host` address unless it is 0.0.0.0 or ::
+     */
+    allowedHosts?: readonly string[];
+    /**
+     * Whether reading the page, the API, Bull Board and `/metrics` needs the token too.
+     * @defaultValue true when the dashboard listens on an address other than loopback, else false
+     */
+    requireTokenForReads?: boolean;
   };
   /**
    * Extra CLI commands, listed by `mvfleet help` (the repository's example adds `seed` and

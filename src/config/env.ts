@@ -26,6 +26,15 @@ const envSchema = z.object({
     emptyAsUndefined,
     z.string().min(16, 'must be at least 16 characters').optional(),
   ),
+  /** Host names the dashboard answers to, comma-separated; replaces the config's `dashboard.allowedHosts`. */
+  MVFLEET_DASHBOARD_ALLOWED_HOSTS: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .transform((value) => value.split(',').map((host) => host.trim()).filter(Boolean))
+      .refine((hosts) => hosts.length > 0, 'must list at least one host name')
+      .optional(),
+  ),
   PORT: z.preprocess(
     emptyAsUndefined,
     z.coerce.number().int().min(1).max(65535).default(3000),

@@ -30,7 +30,14 @@ const configSchema = z.object({
   schema: z.string().optional(),
   migrations: z.string().min(1).optional(),
   worker: z.object({ concurrency: z.number().int().min(1).max(64).optional() }).strict().optional(),
-  dashboard: z.object({ routes: functionValue('a function (app, { reader, logger }) => void').optional() }).strict().optional(),
+  dashboard: z
+    .object({
+      routes: functionValue('a function (app, { reader, logger }) => void').optional(),
+      allowedHosts: z.array(z.string().trim().min(1, 'must not be empty')).optional(),
+      requireTokenForReads: z.boolean().optional(),
+    })
+    .strict()
+    .optional(),
   commands: z
     .array(
       z.object({

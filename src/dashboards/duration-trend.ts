@@ -2,7 +2,7 @@ import { html, type SafeHtml } from './html.js';
 import type { DurationPoint } from './recent-durations.js';
 import { formatDuration } from './format.js';
 
-const WIDTH = 120;
+const WIDTH = 100;
 const HEIGHT = 28;
 const PAD = 3;
 

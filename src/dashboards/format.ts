@@ -53,3 +53,24 @@ export function formatStrategy(strategy: string | null, keysRefreshed: number | 
   if (strategy === null) return '–';
   return keysRefreshed === null ? strategy : `${strategy} (${formatKeys(keysRefreshed)})`;
 }
+
+/** `4 h 52 m`, `12 m`, `45 s`, `2 d 4 h`: a wait spelled out for the next-run column. */
+function formatWait(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  if (s < 3_600) return `${Math.floor(s / 60)} m`;
+  if (s < 86_400) return `${Math.floor(s / 3_600)} h ${Math.floor((s % 3_600) / 60)} m`;
+  return `${Math.floor(s / 86_400)} d ${Math.floor((s % 86_400) / 3_600)} h`;
+}
+
+/**
+ * When a scheduled run comes, relative and on the clock: `in 4 h 52 m, 02:00 UTC`; a run more
+ * than a day away names its date (`in 3 d 2 h, Dec 5 02:00 UTC`); a past one `due now`.
+ */
+export function formatNextRun(at: string | Date, now: Date): string {
+  const time = new Date(at);
+  const seconds = (time.getTime() - now.getTime()) / 1_000;
+  const clock = time.toISOString().slice(11, 16);
+  const when = seconds < 86_400 ? `${clock} UTC` : `${time.toLocaleString('en-US', { month: 'short', day: 'numeric', timeZone: 'UTC' })} ${clock} UTC`;
+  return seconds < 30 ? `due now, ${when}` : `in ${formatWait(seconds)}, ${when}`;
+}

@@ -1,5 +1,5 @@
 import { durationTrend } from './duration-trend.js';
-import { formatAge, formatBytes, formatCount, formatDuration, formatKeys, formatRelative, formatStrategy } from './format.js';
+import { formatAge, formatBytes, formatCount, formatDuration, formatKeys, formatNextRun, formatRelative, formatStrategy } from './format.js';
 import { html, trusted, type SafeHtml } from './html.js';
 import { PAGE_CSS, PAGE_SCRIPT } from './page-assets.js';
 import type { DurationPoint } from './recent-durations.js';
@@ -18,8 +18,10 @@ export interface FreshnessPageModel {
   recentRuns: readonly RefreshLogEntry[];
   /** Job counts by state, or the reason they could not be read. */
   queue: { name: string; counts: Record<string, number> } | { name: string; error: string };
-  /** What refreshes each view (`cron 0 2 * * *`, `after <upstream>`), shown when no next run is known. */
+  /** What refreshes each view (`every 1h`, `after <upstream>`), shown when no next run is known. */
   triggers: ReadonlyMap<string, string>;
+  /** Next runs computed from cron patterns, for views whose next run the queue did not report. */
+  estimatedNextRuns: ReadonlyMap<string, Date>;
   /** Refresh buttons are shown only when writes can be enabled. */
   writesEnabled: boolean;
 }
@@ -87,14 +89,22 @@ function strategyCell(status: ViewStatus): SafeHtml {
     }${pending}</td>`;
 }
 
+/** A view name that may wrap after its underscores, so long names do not widen the table. */
+function breakAtUnderscores(name: string): SafeHtml {
+  return html`${name.split('_').map((part, index) => (index === 0 ? part : html`_<wbr>${part}`))}`;
+}
+
 function viewRow(status: ViewStatus, model: FreshnessPageModel): SafeHtml {
   const severity = severityOf(status);
+  const estimated = model.estimatedNextRuns.get(status.view);
   const nextRun = status.next_run_at
-    ? html`<span title="${status.next_run_at}">${formatRelative(status.next_run_at, model.now)}</span>`
-    : html`<span class="muted trigger">${model.triggers.get(status.view) ?? '–'}</span>`;
+    ? html`<span class="next-run" title="${status.next_run_at}">${formatNextRun(status.next_run_at, model.now)}</span>`
+    : estimated
+      ? html`<span class="next-run" title="${model.triggers.get(status.view) ?? ''}: computed here, the queue did not report the schedule">${formatNextRun(estimated, model.now)}</span>`
+      : html`<span class="muted trigger">${model.triggers.get(status.view) ?? '–'}</span>`;
   const alerts = status.alerts.length > 0 ? html`<ul>${status.alerts.map((alert) => html`<li>${alert}</li>`)}</ul>` : html`<span class="muted">none</span>`;
   return html`<tr class="view ${severity}" data-view="${status.view}" data-severity="${severity}" data-last-status="${status.last_status ?? ''}">
-    <td class="name"><b>${status.view}</b><small>${status.refreshes_24h} refreshes in 24 h${
+    <td class="name"><b>${breakAtUnderscores(status.view)}</b><small>${status.refreshes_24h} refreshes in 24 h${
       status.success_rate_7d === null ? '' : ` · ${(status.success_rate_7d * 100).toFixed(0)}% ok (7 d)`
     }</small></td>
     ${freshnessCell(status)}
@@ -152,7 +162,7 @@ function recentFailures(model: FreshnessPageModel): SafeHtml {
       ? html`<tr><td colspan="3" class="muted">No failed refreshes in the last ${model.statsDays} days.</td></tr>`
       : failures.map(
           (failure) => html`<tr><td class="num" title="${failure.started_at}">${formatRelative(failure.started_at, model.now)}</td>
-            <td><b>${failure.view}</b></td><td><span class="error" title="${failure.error_message ?? ''}">${failure.error_code ? `[${failure.error_code}] ` : ''}${failure.error_message ?? 'no message'}</span></td></tr>`,
+            <td><b>${breakAtUnderscores(failure.view)}</b></td><td><span class="error" title="${failure.error_message ?? ''}">${failure.error_code ? `[${failure.error_code}] ` : ''}${failure.error_message ?? 'no message'}</span></td></tr>`,
         );
   return html`<div><h2>Recent failures (${model.statsDays} days)</h2><table id="recent-failures"><tbody>${rows}</tbody></table></div>`;
 }
@@ -164,7 +174,7 @@ function recentRuns(model: FreshnessPageModel): SafeHtml {
       : model.recentRuns.map(
           (run) => html`<tr data-log-id="${run.id}" data-view="${run.view_name}" data-status="${run.status}">
             <td class="num" title="${run.started_at}">${formatRelative(run.started_at, model.now)}</td>
-            <td><b>${run.view_name}</b></td>
+            <td><b>${breakAtUnderscores(run.view_name)}</b></td>
             <td><span class="badge ${run.status}">${run.status}</span></td>
             <td>${run.reason}${run.trigger_detail ? html` <span class="muted">(${run.trigger_detail})</span>` : ''}${run.attempt > 1 ? ` · attempt ${run.attempt}` : ''}</td>
             <td class="num">${formatDuration(run.duration_ms)}${run.mode ? html` <span class="muted">${run.mode}${

@@ -8,7 +8,7 @@ header { display: flex; align-items: center; gap: 16px; padding: 12px 24px; back
 header h1 { font-size: 17px; margin: 0; font-weight: 600; }
 header nav { margin-left: auto; display: flex; gap: 14px; align-items: center; }
 header a { color: #cbd5e1; text-decoration: none; } header a:hover { color: #fff; }
-main { padding: 16px 24px 40px; }
+main { padding: 16px 16px 40px; }
 .summary { display: flex; flex-wrap: wrap; gap: 12px; align-items: stretch; margin-bottom: 16px; }
 .verdict { flex: 1 1 320px; padding: 12px 16px; border-radius: 8px; font-size: 18px; font-weight: 600; border-left: 6px solid; }
 .verdict small { display: block; font-size: 13px; font-weight: 400; margin-top: 2px; }
@@ -22,33 +22,37 @@ main { padding: 16px 24px 40px; }
 table { width: 100%; border-collapse: collapse; background: #fff; border: 1px solid var(--line); border-radius: 8px; overflow: hidden; }
 th { text-align: left; font-size: 12px; font-weight: 600; color: var(--muted); text-transform: uppercase; letter-spacing: .03em;
   padding: 8px 10px; border-bottom: 1px solid var(--line); background: #fafafa; white-space: nowrap; }
-td { padding: 8px 10px; border-bottom: 1px solid var(--line); vertical-align: middle; }
+td { padding: 6px 7px; border-bottom: 1px solid var(--line); vertical-align: middle; }
+#views { font-size: 13px; } #views th { padding: 8px 7px; }
 tr:last-child td { border-bottom: 0; }
 tr.view { border-left: 5px solid var(--ok); } tr.view.warn { border-left-color: var(--warn); } tr.view.crit { border-left-color: var(--crit); background: #fffafa; }
-td.name b { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 13px; } td.name small { display: block; color: var(--muted); }
+td.name { min-width: 150px; max-width: 190px; } td.name b { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 12px; overflow-wrap: anywhere; }
+td.name small { display: block; color: var(--muted); }
 .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.num .muted { font-size: 12px; }
-.fresh { white-space: nowrap; } .fresh .state { font-weight: 700; } .fresh small { display: block; color: var(--muted); }
+.fresh { white-space: nowrap; } .fresh .state { font-weight: 700; } .fresh small { display: block; color: var(--muted); white-space: normal; max-width: 120px; }
 .fresh.ok .state { color: var(--ok); } .fresh.warn .state { color: var(--warn); } .fresh.crit .state { color: var(--crit); }
-.bar { height: 4px; width: 110px; background: var(--line); border-radius: 2px; margin-top: 3px; overflow: hidden; }
+.bar { height: 4px; width: 90px; background: var(--line); border-radius: 2px; margin-top: 3px; overflow: hidden; }
 .bar i { display: block; height: 100%; background: var(--ok); } .warn .bar i { background: var(--warn); } .crit .bar i { background: var(--crit); }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600; }
 .badge.success { background: var(--ok-bg); color: var(--ok); } .badge.failed { background: var(--crit-bg); color: var(--crit); }
 .badge.running { background: var(--run-bg); color: var(--run); } .badge.skipped, .badge.none { background: #f1f5f9; color: var(--muted); }
-.alerts { color: var(--crit); font-size: 12px; min-width: 220px; max-width: 320px; }
-.trigger { display: inline-block; max-width: 150px; white-space: normal; overflow-wrap: anywhere; font-size: 12px; } .alerts li { margin: 0; } .alerts ul { margin: 0; padding-left: 16px; }
-.error { color: var(--crit); font-size: 12px; display: block; max-width: 300px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.alerts { color: var(--crit); font-size: 12px; min-width: 130px; max-width: 190px; }
+.trigger { display: inline-block; max-width: 110px; white-space: normal; overflow-wrap: anywhere; font-size: 12px; } .alerts li { margin: 0; } .alerts ul { margin: 0; padding-left: 16px; }
+.error { color: var(--crit); font-size: 12px; display: block; max-width: 170px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .muted { color: var(--muted); }
-td.strategy { white-space: nowrap; font-size: 13px; } td.strategy small { display: block; color: var(--muted); } td.strategy small.pending { color: var(--run); }
+td.strategy { font-size: 12px; max-width: 110px; } td.strategy small { display: block; color: var(--muted); } td.strategy small.pending { color: var(--run); }
 .tag { display: inline-block; padding: 0 5px; border: 1px solid var(--line); border-radius: 4px; font-size: 11px; font-weight: 600; color: var(--muted); background: #f8fafc; }
 button { font: inherit; font-size: 13px; padding: 4px 10px; border-radius: 6px; border: 1px solid #94a3b8; background: #fff; cursor: pointer; }
 button:hover { background: #f1f5f9; } button.primary { background: #1f4e79; color: #fff; border-color: #1f4e79; }
 button:disabled { opacity: .5; cursor: wait; }
 h2 { font-size: 15px; margin: 24px 0 8px; }
 .columns { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 16px; }
+#recent-runs td.num .muted { display: block; } #recent-runs b, #recent-failures b { overflow-wrap: anywhere; }
 .flash { min-height: 20px; margin: -6px 0 6px; color: var(--run); font-weight: 500; } .flash.err { color: var(--crit); }
 .toolbar { display: flex; gap: 8px; align-items: center; margin-bottom: 8px; } .toolbar .muted { margin-left: auto; font-size: 12px; }
 svg.trend { display: block; }
+.next-run { display: inline-block; white-space: normal; min-width: 64px; max-width: 90px; }
 `;
 
 /**
@@ -67,7 +71,10 @@ export const PAGE_SCRIPT = `
   async function authorised(url, method) {
     let token = sessionStorage.getItem(TOKEN_KEY);
     if (!token) token = window.prompt('Dashboard token (MVFLEET_DASHBOARD_TOKEN) to request refreshes:');
-    if (!token) return null;
+    if (!token) {
+      flash('Cancelled: no token entered, nothing was requested.', true);
+      return null;
+    }
     const res = await fetch(url, { method, headers: { 'X-Mvfleet-Token': token } });
     if (res.ok) sessionStorage.setItem(TOKEN_KEY, token);
     else if (res.status === 401 || res.status === 403) sessionStorage.removeItem(TOKEN_KEY);

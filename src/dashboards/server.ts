@@ -7,9 +7,19 @@ import type { Catalog } from '../catalog/catalog.js';
 import type { Queryable } from '../core/db.js';
 import { ConfigError, oneLine } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
+import { accessGate, isAuthenticated } from './access.js';
+import { createAllowedMethods, notFoundOrNotAllowed } from './allowed-methods.js';
+import { createHostCheck, isLoopbackHost, isWildcardAddress, LOOPBACK_HOSTS, requireAllowedHost } from './allowed-hosts.js';
 import { createTokenCheck } from './auth.js';
+import { createAuthThrottle } from './auth-throttle.js';
+import { createSessionStore } from './board-sessions.js';
+import { createBoundedReads } from './bounded-reads.js';
 import { createBoardApp } from './bull-board.js';
 import { HttpError } from './http-error.js';
+import { LOGIN_SCRIPT } from './login-page.js';
+import { PAGE_SCRIPT } from './page-assets.js';
+import { limitRequestBodies } from './request-body.js';
+import { securityHeaders } from './security-headers.js';
 import { registerDashboardMetrics } from './metrics.js';
 import { registerProcessMetrics } from './process-metrics.js';
 import { boardSessionRoutes } from './routes/board-session.js';
@@ -61,13 +71,78 @@ export interface DashboardOptions {
    * @defaultValue 3_000
    */
   dependencyTimeoutMs?: number;
+  /**
+   * IANA zone of cron schedules that name none, for next runs the page computes itself.
+   * @defaultValue 'UTC'
+   */
+  timeZone?: string;
+  /**
+   * `statement_timeout` of the page's and the JSON API's queries, in milliseconds: a slow or
+   * blocked query is cancelled and the request answers 503.
+   * @defaultValue 5_000
+   */
+  queryTimeoutMs?: number;
+  /**
+   * Host names the dashboard answers to, matched against the `Host` header (port ignored);
+   * `*.example.com` allows every subdomain, `*` any name. Other names answer 421, which
+   * stops DNS rebinding. Health probes are exempt.
+   * @defaultValue `localhost`, `127.0.0.1`, `::1`, plus each address `listen()` binds other than 0.0.0.0 and ::
+   */
+  allowedHosts?: readonly string[] | undefined;
+  /**
+   * Whether reading the page, the API, Bull Board and `/metrics` needs the token (header or
+   * session) too. Health probes stay open.
+   * @defaultValue false, turned on once `listen()` binds an address other than loopback
+   */
+  requireTokenForReads?: boolean | undefined;
+  /**
+   * Largest request body accepted, in bytes; larger ones answer 413 before any route runs.
+   * @defaultValue 1_048_576 (1 MiB)
+   */
+  maxBodyBytes?: number;
+  /**
+   * Deepest nesting of JSON arrays and objects a request body may have; deeper ones answer 400.
+   * @defaultValue 64
+   */
+  maxJsonDepth?: number;
+  /**
+   * Lifetime of a browser session (`POST /api/session`), in milliseconds.
+   * @defaultValue 43_200_000 (12 h)
+   */
+  sessionTtlMs?: number;
+  /**
+   * Wrong tokens one client address may send within `wrongTokenWindowMs` before it is locked out.
+   * @defaultValue 10
+   */
+  maxWrongTokens?: number;
+  /**
+   * Window wrong tokens are counted in, in milliseconds.
+   * @defaultValue 600_000 (10 min)
+   */
+  wrongTokenWindowMs?: number;
+  /**
+   * How long a locked-out address gets 429 (with Retry-After) for any token it sends, in milliseconds.
+   * @defaultValue 900_000 (15 min)
+   */
+  lockoutMs?: number;
 }
 
 export const dashboardDefaults = {
   logger: undefined,
   trendPoints: 20,
   dependencyTimeoutMs: 3_000,
+  timeZone: 'UTC',
+  queryTimeoutMs: 5_000,
+  maxBodyBytes: 1_048_576,
+  maxJsonDepth: 64,
+  sessionTtlMs: 12 * 3_600_000,
+  maxWrongTokens: 10,
+  wrongTokenWindowMs: 600_000,
+  lockoutMs: 900_000,
 } satisfies Partial<DashboardOptions>;
+
+/** Paths that skip the Host check and need no token: orchestrators probe them by IP, without credentials. */
+const HEALTH_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz']);
 
 /** A running HTTP listener. */
 export interface DashboardListener {
@@ -83,7 +158,9 @@ export interface Dashboard extends AsyncDisposable {
   readonly registry: Registry;
   /**
    * Serves the app over HTTP.
-   * @param host - interface to bind; defaults to `127.0.0.1` so nothing is exposed by accident
+   * @param host - interface to bind; defaults to `127.0.0.1` so nothing is exposed by accident.
+   * Another address turns on `requireTokenForReads` unless the options set it, and is added
+   * to the allowed host names unless `allowedHosts` is given or it is 0.0.0.0 or ::.
    */
   listen(port: number, host?: string): Promise<DashboardListener>;
   /** Closes every listener and removes the dashboard's metrics from the registry. Idempotent. */
@@ -100,6 +177,18 @@ function validate(options: DashboardOptions): void {
   }
   if (options.dependencyTimeoutMs !== undefined && !(options.dependencyTimeoutMs > 0)) {
     problems.push(`dependencyTimeoutMs must be > 0 (got ${options.dependencyTimeoutMs})`);
+  }
+  const positive = ['queryTimeoutMs', 'maxBodyBytes', 'sessionTtlMs', 'wrongTokenWindowMs', 'lockoutMs'] as const;
+  for (const name of positive) {
+    const value = options[name];
+    if (value !== undefined && !(Number.isFinite(value) && value > 0)) problems.push(`${name} must be > 0 (got ${value})`);
+  }
+  for (const name of ['maxJsonDepth', 'maxWrongTokens'] as const) {
+    const value = options[name];
+    if (value !== undefined && !(Number.isInteger(value) && value >= 1)) problems.push(`${name} must be an integer >= 1 (got ${value})`);
+  }
+  if (options.allowedHosts !== undefined && options.allowedHosts.some((host) => typeof host !== 'string' || host.trim() === '')) {
+    problems.push('allowedHosts must be a list of non-empty host names');
   }
   if (problems.length > 0) throw new ConfigError(`createDashboard: ${problems.join('; ')}`);
 }
@@ -119,7 +208,16 @@ export function createDashboard(options: DashboardOptions): Dashboard {
       logger.warn({ err: error }, 'cannot read next scheduled runs');
       return new Map();
     });
-  const tokenCheck = createTokenCheck(options.token);
+  const sessions = createSessionStore({ ttlMs: options.sessionTtlMs ?? dashboardDefaults.sessionTtlMs });
+  const tokenCheck = createTokenCheck(options.token, sessions);
+  const throttle = createAuthThrottle({
+    maxFailures: options.maxWrongTokens ?? dashboardDefaults.maxWrongTokens,
+    windowMs: options.wrongTokenWindowMs ?? dashboardDefaults.wrongTokenWindowMs,
+    lockoutMs: options.lockoutMs ?? dashboardDefaults.lockoutMs,
+  });
+  const hostCheck = createHostCheck(options.allowedHosts ?? LOOPBACK_HOSTS);
+  let readsNeedToken = options.requireTokenForReads ?? false;
+  const reads = createBoundedReads(sql, options.queryTimeoutMs ?? dashboardDefaults.queryTimeoutMs);
 
   const ownRegistry = options.registry === undefined;
   const registry = options.registry ?? new Registry();
@@ -127,20 +225,33 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   const unregisterMetrics = registerDashboardMetrics({ registry, sql, catalog, queue, logger, timeoutMs });
 
   const app = new Hono();
-  app.route('/', healthRoutes({ sql, queue, timeoutMs }));
-  app.route('/', pageRoutes({ sql, catalog, queue, nextRuns, writesEnabled: tokenCheck.configured, trendPoints, timeoutMs }));
-  app.route('/api', viewRoutes({ sql, catalog, nextRuns }));
+  // Order matters: headers wrap every answer (refusals included); a wrong Host, an oversized
+  // body and a locked-out client are refused before any route reads anything.
+  app.use('*', securityHeaders({ inlineScripts: [PAGE_SCRIPT, LOGIN_SCRIPT] }));
+  app.use('*', requireAllowedHost(hostCheck, HEALTH_PATHS));
+  app.use(
+    '*',
+    limitRequestBodies({
+      maxBytes: options.maxBodyBytes ?? dashboardDefaults.maxBodyBytes,
+      maxDepth: options.maxJsonDepth ?? dashboardDefaults.maxJsonDepth,
+    }),
+  );
+  app.use('*', accessGate({ tokenCheck, throttle, readsNeedToken: () => readsNeedToken, open: new Set([...HEALTH_PATHS, '/api/session']) }));
+  app.route('/', healthRoutes({ sql, queue, timeoutMs, logger }));
+  app.route('/', pageRoutes({ reads, catalog, queue, nextRuns, writesEnabled: tokenCheck.configured, trendPoints, timeoutMs, timeZone: options.timeZone ?? dashboardDefaults.timeZone }));
+  app.route('/api', viewRoutes({ reads, catalog, nextRuns }));
   app.route('/api', refreshRoutes({ sql, catalog, queue, tokenCheck, logger }));
   app.route('/api', boardSessionRoutes(tokenCheck));
   app.route('/queues', createBoardApp({ queue, tokenCheck, basePath: '/queues' }));
   app.get('/metrics', async (c) => c.body(await registry.metrics(), 200, { 'Content-Type': registry.contentType }));
   options.extraRoutes?.(app);
 
-  app.notFound((c) => c.json({ error: `no route ${c.req.method} ${c.req.path}` }, 404));
+  app.notFound(notFoundOrNotAllowed(createAllowedMethods(app)));
   app.onError((error, c) => {
     if (error instanceof HttpError) return c.json({ error: error.message }, error.status);
     logger.error({ err: error, method: c.req.method, path: c.req.path }, 'dashboard request failed');
-    return c.json({ error: `internal error: ${oneLine(error)}` }, 500);
+    // The cause may name files, hosts and ports: only the token's holders get it in the answer.
+    return c.json({ error: isAuthenticated(c) ? `internal error: ${oneLine(error)}` : 'internal error (details in the dashboard log)' }, 500);
   });
 
   const listeners = new Set<DashboardListener>();
@@ -149,6 +260,9 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   async function listen(port: number, host = '127.0.0.1'): Promise<DashboardListener> {
     if (closed) throw new Error('dashboard is closed');
     if (!(Number.isInteger(port) && port >= 0 && port <= 65_535)) throw new ConfigError(`listen: port must be an integer 0-65535 (got ${port})`);
+    const exposed = !isLoopbackHost(host);
+    if (exposed && options.requireTokenForReads === undefined) readsNeedToken = true;
+    if (options.allowedHosts === undefined && !isWildcardAddress(host)) hostCheck.add(host);
     const server = await new Promise<ServerType>((resolve, reject) => {
       const created = serve({ fetch: app.fetch, port, hostname: host }, () => resolve(created));
       created.once('error', reject);
@@ -167,7 +281,13 @@ export function createDashboard(options: DashboardOptions): Dashboard {
         })),
     };
     listeners.add(listener);
-    logger.info({ url: listener.url }, 'dashboard listening');
+    logger.info({ url: listener.url, allowedHosts: hostCheck.patterns, readsNeedToken }, 'dashboard listening');
+    if (exposed && options.allowedHosts === undefined && isWildcardAddress(host)) {
+      logger.warn(
+        { allowedHosts: hostCheck.patterns },
+        'the dashboard listens on every interface but answers only to these host names: list the names clients use in dashboard.allowedHosts or MVFLEET_DASHBOARD_ALLOWED_HOSTS',
+      );
+    }
     return listener;
   }
 

@@ -62,6 +62,16 @@ export interface StartFleetOptions {
   timeZone?: string;
   /** The app's own dashboard routes (the config's `dashboard.routes`). */
   routes?: ((app: Hono, context: DashboardRouteContext) => void) | undefined;
+  /**
+   * Host names the dashboard answers to (`createDashboard`'s `allowedHosts`).
+   * @defaultValue loopback names and `host` unless it is 0.0.0.0 or ::
+   */
+  allowedHosts?: readonly string[] | undefined;
+  /**
+   * Whether dashboard reads need the token too.
+   * @defaultValue true when `host` is not a loopback address
+   */
+  requireTokenForReads?: boolean | undefined;
 }
 
 const fleetDefaults = { concurrency: 2, port: 3000, host: '127.0.0.1', timeZone: 'UTC' } satisfies StartFleetOptions;
@@ -106,7 +116,7 @@ export async function startScheduler(services: Omit<FleetServices, 'sql'>, optio
 
 export async function startDashboard(
   services: FleetServices,
-  options: Pick<StartFleetOptions, 'port' | 'host' | 'token' | 'timeZone' | 'routes'> = {},
+  options: Pick<StartFleetOptions, 'port' | 'host' | 'token' | 'timeZone' | 'routes' | 'allowedHosts' | 'requireTokenForReads'> = {},
 ): Promise<Running & { url: string }> {
   const { sql, catalog } = services;
   const logger = services.logger ?? silentLogger();
@@ -123,6 +133,9 @@ export async function startDashboard(
     catalog,
     queue,
     token: options.token,
+    timeZone: options.timeZone ?? fleetDefaults.timeZone,
+    allowedHosts: options.allowedHosts,
+    requireTokenForReads: options.requireTokenForReads,
     logger,
     registry,
     nextRuns: () => schedules.nextRuns(),

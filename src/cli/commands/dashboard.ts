@@ -17,7 +17,15 @@ export const dashboardCommand: Command = {
     try {
       const dashboard = await startDashboard(
         { sql: db.sql, backend, catalog, logger: context.logger },
-        { port, host: values.host, token: env.MVFLEET_DASHBOARD_TOKEN, timeZone: env.MVFLEET_TZ, routes: config.dashboard?.routes },
+        {
+          port,
+          host: values.host,
+          token: env.MVFLEET_DASHBOARD_TOKEN,
+          timeZone: env.MVFLEET_TZ,
+          routes: config.dashboard?.routes,
+          allowedHosts: env.MVFLEET_DASHBOARD_ALLOWED_HOSTS ?? config.dashboard?.allowedHosts,
+          requireTokenForReads: config.dashboard?.requireTokenForReads,
+        },
       );
       context.stdout.write(`mvfleet dashboard: ${dashboard.url}\n`);
       if (!context.signal.aborted) await once(context.signal, 'abort');

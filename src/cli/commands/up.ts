@@ -39,6 +39,8 @@ export const upCommand: Command = {
           token: env.MVFLEET_DASHBOARD_TOKEN,
           timeZone: env.MVFLEET_TZ,
           routes: config.dashboard?.routes,
+          allowedHosts: env.MVFLEET_DASHBOARD_ALLOWED_HOSTS ?? config.dashboard?.allowedHosts,
+          requireTokenForReads: config.dashboard?.requireTokenForReads,
         },
       );
       try {

@@ -1,8 +1,10 @@
 import { Hono } from 'hono';
 import type { Queue } from 'bullmq';
 import type { Queryable } from '../../core/db.js';
+import type { Logger } from '../../core/logger.js';
 import { oneLine } from '../../core/errors.js';
 import { withTimeout } from '../../core/with-timeout.js';
+import { isAuthenticated } from '../access.js';
 
 /** What the health routes need. */
 export interface HealthRoutesDeps {
@@ -10,6 +12,7 @@ export interface HealthRoutesDeps {
   queue: Queue;
   /** Each dependency must answer within this many milliseconds. */
   timeoutMs: number;
+  logger: Logger;
 }
 
 /** Pings the queue's datastore: Redis `PING`, or a job count on a backend without a Redis client. */
@@ -20,15 +23,23 @@ async function pingQueue(queue: Queue): Promise<void> {
   else await queue.getJobCounts('waiting');
 }
 
-/** `GET /healthz` (the process answers) and `GET /readyz` (PostgreSQL and the queue backend answer). */
-export function healthRoutes({ sql, queue, timeoutMs }: HealthRoutesDeps): Hono {
+/**
+ * `GET /healthz` (the process answers) and `GET /readyz` (PostgreSQL and the queue backend
+ * answer). Probes run without credentials, so a failure's cause (which names hosts and
+ * ports) goes to the log and to callers with the token only.
+ */
+export function healthRoutes({ sql, queue, timeoutMs, logger }: HealthRoutesDeps): Hono {
   const app = new Hono();
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
+    const detailed = isAuthenticated(c);
     const check = (name: string, work: () => Promise<unknown>) =>
       withTimeout(work(), timeoutMs, name).then(
         () => 'ok',
-        (error: unknown) => `failed: ${oneLine(error)}`,
+        (error: unknown) => {
+          logger.warn({ err: error, dependency: name }, 'readiness check failed');
+          return detailed ? `failed: ${oneLine(error)}` : 'failed (cause in the dashboard log)';
+        },
       );
     const [postgres, queueBackend] = await Promise.all([check('postgres', () => sql`select 1`), check('queue', () => pingQueue(queue))]);
     const ready = postgres === 'ok' && queueBackend === 'ok';
