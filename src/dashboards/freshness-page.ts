@@ -83,10 +83,23 @@ function strategyCell(status: ViewStatus): SafeHtml {
       : status.pending_keys === 0
         ? html`<small>no keys pending</small>`
         : html`<small class="pending" title="recorded by events, served live until the next refresh">${formatKeys(status.pending_keys)} pending</small>`;
+  const requests =
+    status.pending_requests > 0
+      ? html`<small class="pending" title="whole-view requests waiting for a refresh">${status.pending_requests} requested</small>`
+      : '';
+  const oldest =
+    status.oldest_pending_seconds !== null
+      ? html`<small class="pending" title="the oldest recorded change no refresh has covered yet">oldest waits ${formatAge(status.oldest_pending_seconds)}</small>`
+      : '';
+  const capture =
+    status.capture.length > 0
+      ? html`<small title="triggers record every write to these tables">captures ${status.capture.join(', ')}</small>`
+      : '';
   return html`<td class="strategy" data-storage="${status.storage}" data-strategy="${status.strategy ?? ''}"
-    data-keys-refreshed="${status.keys_refreshed ?? ''}" data-pending-keys="${status.pending_keys ?? ''}">${storage} ${
+    data-keys-refreshed="${status.keys_refreshed ?? ''}" data-pending-keys="${status.pending_keys ?? ''}"
+    data-pending-requests="${status.pending_requests}" data-capture="${status.capture.join(' ')}">${storage} ${
       status.strategy === null ? html`<span class="muted">–</span>` : formatStrategy(status.strategy, status.keys_refreshed)
-    }${pending}</td>`;
+    }${pending}${requests}${oldest}${capture}</td>`;
 }
 
 /** A view name that may wrap after its underscores, so long names do not widen the table. */

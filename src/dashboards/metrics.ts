@@ -260,6 +260,34 @@ export function registerDashboardMetrics({ registry, sql, catalog, queue, logger
     },
   });
 
+  const pendingRequests = new Gauge({
+    name: 'mvfleet_pending_requests',
+    help: 'Whole-view refresh requests (events, capture, manual, cascade; schedule ticks aside) no refresh has covered yet.',
+    labelNames: ['view'],
+    registers: [],
+    async collect() {
+      this.reset();
+      const result = await logSnapshot();
+      if (!result) return;
+      const pending = new Map(result.pending.map((row) => [row.view, row.pending_requests]));
+      for (const view of catalog.views) this.set({ view: view.name }, pending.get(view.name) ?? 0);
+    },
+  });
+
+  const oldestPending = new Gauge({
+    name: 'mvfleet_oldest_pending_seconds',
+    help: 'Age of the oldest recorded change (pending key or whole-view request) no refresh has covered yet, 0 when none: the view\'s true staleness.',
+    labelNames: ['view'],
+    registers: [],
+    async collect() {
+      this.reset();
+      const result = await logSnapshot();
+      if (!result) return;
+      const pending = new Map(result.pending.map((row) => [row.view, row.oldest_pending_seconds]));
+      for (const view of catalog.views) this.set({ view: view.name }, pending.get(view.name) ?? 0);
+    },
+  });
+
   const queueJobs = new Gauge({
     name: 'mvfleet_queue_jobs',
     help: 'Jobs in the refresh queue by state, read from the queue backend at scrape time.',
@@ -296,6 +324,8 @@ export function registerDashboardMetrics({ registry, sql, catalog, queue, logger
     mvfleet_keys_refreshed_total: keysRefreshed,
     mvfleet_rows_corrected_total: rowsCorrected,
     mvfleet_pending_keys: pendingKeys,
+    mvfleet_pending_requests: pendingRequests,
+    mvfleet_oldest_pending_seconds: oldestPending,
     mvfleet_refresh_duration_seconds: durationHistogram,
     mvfleet_view_staleness_seconds: staleness,
     mvfleet_view_stale: stale,

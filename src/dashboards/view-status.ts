@@ -27,6 +27,16 @@ export interface ViewStatus {
   keys_refreshed: number | null;
   /** Keyed views: keys events touched that wait for a refresh. */
   pending_keys: number | null;
+  /** Whole-view requests (events, capture, manual, cascade) waiting for a refresh; schedule ticks aside. */
+  pending_requests: number;
+  /**
+   * Age of the oldest change recorded and not yet refreshed (a pending key or whole-view
+   * request, schedule ticks aside): how stale the view truly is, what a freshness alert
+   * should fire on. Null when nothing waits.
+   */
+  oldest_pending_seconds: number | null;
+  /** Source tables whose writes triggers capture for this view. */
+  capture: string[];
   /** Table-stored views: rows the last full rebuild corrected outside announced keys (drift). */
   rows_corrected: number | null;
   next_run_at: string | null;
@@ -52,6 +62,8 @@ interface StatusRow {
   strategy: string | null;
   keys_refreshed: number | null;
   pending_keys: number;
+  pending_requests: number;
+  oldest_pending_seconds: number | null;
   rows_corrected: string | null;
   last_duration_ms: number | null;
   last_status: string | null;
@@ -86,6 +98,11 @@ export async function readViewStatuses(sql: Queryable, catalog: Catalog, options
            s.started_at AS as_of, s.finished_at AS last_refresh_at, s.rows_after::text AS rows, s.mode,
            s.strategy, s.keys_refreshed, r.rows_corrected::text AS rows_corrected,
            (SELECT count(DISTINCT d.key)::int FROM ${sql(store.dirtyKeys)} d WHERE d.view_name = v.view) AS pending_keys,
+           (SELECT count(*)::int FROM ${sql(store.pendingRequests)} p WHERE p.view_name = v.view AND p.reason <> 'schedule') AS pending_requests,
+           extract(epoch FROM now() - LEAST(
+             (SELECT min(d.recorded_at) FROM ${sql(store.dirtyKeys)} d WHERE d.view_name = v.view),
+             (SELECT min(p.requested_at) FROM ${sql(store.pendingRequests)} p WHERE p.view_name = v.view AND p.reason <> 'schedule')
+           ))::float8 AS oldest_pending_seconds,
            s.duration_ms AS last_duration_ms,
            a.status AS last_status, a.error_message AS last_error,
            (SELECT count(*)::int FROM ${sql(store.refreshLog)} f
@@ -159,6 +176,9 @@ function toStatus(view: CatalogView, row: StatusRow, nextRun: Date | null): View
     strategy: row.strategy,
     keys_refreshed: row.keys_refreshed,
     pending_keys: view.keyed ? row.pending_keys : null,
+    pending_requests: row.pending_requests,
+    oldest_pending_seconds: row.oldest_pending_seconds === null ? null : Math.max(0, Math.round(row.oldest_pending_seconds)),
+    capture: view.capture.map((source) => source.table),
     rows_corrected: view.storage === 'table' && row.rows_corrected !== null ? corrected : null,
     next_run_at: nextRun?.toISOString() ?? null,
     stale,

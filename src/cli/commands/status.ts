@@ -27,11 +27,14 @@ async function readNextRuns(context: CommandContext): Promise<Map<string, Date>>
   }
 }
 
-/** Last strategy and keys refreshed, then keys waiting: `targeted (3 keys), 1 pending`, `full`, `-`. */
+/** Last strategy and keys refreshed, then what waits and whether the view captures: `targeted (3 keys), 1 pending, oldest waits 2s`, `full`, `-`. */
 function strategyColumn(status: ViewStatus): string {
   const last = status.strategy === null ? null : formatStrategy(status.strategy, status.keys_refreshed);
   const pending = status.pending_keys ? `${status.pending_keys} pending` : null;
-  return [last, pending].filter((part) => part !== null).join(', ') || '-';
+  const requests = status.pending_requests ? `${status.pending_requests} requested` : null;
+  const oldest = status.oldest_pending_seconds !== null ? `oldest waits ${formatAge(status.oldest_pending_seconds)}` : null;
+  const capture = status.capture.length > 0 ? 'captures' : null;
+  return [last, pending, requests, oldest, capture].filter((part) => part !== null).join(', ') || '-';
 }
 
 export const statusCommand: Command = {
