@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
+import { parseRedisUrl } from '../queue/redis-url.js';
 
 /**
  * The only module that reads `process.env`. Everything else receives a parsed `Env`
@@ -11,10 +12,14 @@ const postgresUrl = z
   .url()
   .refine((value) => /^postgres(ql)?:\/\//.test(value), 'must start with postgres:// or postgresql://');
 
-const redisUrl = z
-  .string()
-  .url()
-  .refine((value) => /^rediss?:\/\//.test(value), 'must start with redis:// or rediss://');
+/** One server, a cluster's seed nodes or a Sentinel group: see `parseRedisUrl`. */
+const redisUrl = z.string().superRefine((value, context) => {
+  try {
+    parseRedisUrl(value);
+  } catch (error) {
+    context.addIssue({ code: 'custom', message: (error as Error).message });
+  }
+});
 
 const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value);
 
