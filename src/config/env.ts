@@ -61,8 +61,11 @@ export const ENV_KEYS = Object.keys(envSchema.shape) as (keyof Env)[];
 const testEnvSchema = z.object({
   TEST_DATABASE_URL: z.preprocess(emptyAsUndefined, postgresUrl.optional()),
   TEST_REDIS_URL: z.preprocess(emptyAsUndefined, redisUrl.optional()),
-  /** Queue backend the engine and trigger suites run on (CI runs them on both). */
-  TEST_QUEUE_BACKEND: z.preprocess(emptyAsUndefined, z.enum(['redis', 'postgres']).default('redis')),
+  /**
+   * Queue backend the engine and trigger suites run on (CI runs them on each): `cluster` is
+   * a three-master Redis Cluster the test run starts itself.
+   */
+  TEST_QUEUE_BACKEND: z.preprocess(emptyAsUndefined, z.enum(['redis', 'postgres', 'cluster']).default('redis')),
   /** Set by CI: any fallback (testcontainers, embedded services) is then an error, not a skip. */
   CI: z.preprocess(emptyAsUndefined, z.string().optional()),
 });

@@ -18,7 +18,7 @@ export function hashTagOf(key: string): string | undefined {
 export function requireClusterPrefix(prefix: string): void {
   if (hashTagOf(prefix) !== undefined) return;
   throw new ConfigError(
-    `MVFLEET_PREFIX "${prefix}" has no hash tag: on a Redis Cluster the prefix must contain one, such as {mvfleet} or {${prefix.replace(/[{}]/g, '') || 'mvfleet'}}, so every key of the fleet lives in one hash slot`,
+    `MVFLEET_PREFIX "${prefix}" has no hash tag: on a Redis Cluster the prefix must contain one, such as "{${prefix.replace(/[{}]/g, '') || 'mvfleet'}}", so every key of the fleet lives in one hash slot`,
   );
 }
 
