@@ -42,7 +42,7 @@ describe('Redis Cluster', () => {
       plain.disconnect();
       if (moved) strangerUrl = `redis://127.0.0.1:${node.port}`;
     }
-  }, 60_000);
+  }, 120_000);
 
   afterAll(async () => {
     for (const created of opened) await created.close();
@@ -67,10 +67,19 @@ describe('Redis Cluster', () => {
   };
 
   it('a worker process refreshes what a producer and `mvfleet emit` ask for; a scheduler ticks; Bull Board and /readyz answer', async () => {
+    // The CLI reads the cluster from REDIS_URL; its emit runs while the worker starts (each
+    // CLI start costs seconds on a loaded machine), and waits in the queue for it.
+    const before = new Date();
     const worker = processes.cli(['worker', '--concurrency', '1'], env());
     onTestFailed(() => console.log(worker.output()));
-    await worker.waitFor('"worker started"');
+    const [, emitted] = await Promise.all([
+      worker.waitFor('"worker started"', 60_000),
+      runCli(['emit', 'import.finished', '--data', '{"sumber":"cli"}'], env()),
+    ]);
     expect(worker.output()).toContain('Redis Cluster at 127.0.0.1:');
+    expect(emitted.stderr).toBe('');
+    expect(emitted.code).toBe(0);
+    await waitUntil('the refresh `mvfleet emit` asked for', () => successSince(before), { timeoutMs: 20_000, intervalMs: 100 });
 
     // Producer SDK with a cluster URL → worker → refresh log.
     const producer = createProducer({ catalog: demoCatalog, redisUrl: cluster.url, prefix: PREFIX, sql: db.sql });
@@ -78,13 +87,6 @@ describe('Redis Cluster', () => {
     const fresh = await handle.waitUntilFresh({ timeoutMs: 20_000 });
     expect(fresh[MV]?.status).toBe('success');
     await producer.close();
-
-    // The CLI reads the cluster from REDIS_URL.
-    const before = new Date();
-    const emitted = await runCli(['emit', 'import.finished', '--data', '{"sumber":"cli"}'], env());
-    expect(emitted.stderr).toBe('');
-    expect(emitted.code).toBe(0);
-    await waitUntil('the refresh `mvfleet emit` asked for', () => successSince(before), { timeoutMs: 20_000, intervalMs: 100 });
 
     // A scheduler on the cluster (its sync lock included): the worker process runs its ticks.
     const tickedAfter = new Date();
@@ -114,7 +116,7 @@ describe('Redis Cluster', () => {
     worker.child.kill('SIGTERM');
     expect((await worker.exited).code).toBe(0);
     expect(worker.output()).not.toMatch(/MOVED|CROSSSLOT/);
-  }, 60_000);
+  }, 120_000);
 
   it('a plain redis:// URL of a cluster node, or a cluster prefix without hash tag, is refused at start with one clear message and a non-zero exit', async () => {
     expect(strangerUrl).toBeDefined();
@@ -138,7 +140,7 @@ describe('Redis Cluster', () => {
     const plain = backend(strangerUrl, 'worker');
     await expect(startWorker({ sql: db.sql, backend: plain, catalog: demoCatalog })).rejects.toThrow(/is a Redis Cluster node; configure cluster nodes/);
     await expect(startScheduler({ backend: plain, catalog: demoCatalog })).rejects.toThrow(/is a Redis Cluster node/);
-  }, 60_000);
+  }, 120_000);
 
   it('a worker whose fetches keep failing (MOVED) backs off instead of spinning, and /readyz says the queue is unusable', async () => {
     const misconfigured = backend(strangerUrl, 'worker');

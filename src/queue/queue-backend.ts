@@ -91,6 +91,20 @@ export function createRedisQueueBackend(options: RedisQueueBackendOptions): Queu
     lastError = error;
   });
   const target = describeRedisTopology(topology);
+
+  // A BullMQ worker runs on copies of this client (`duplicate()`, made while it is built).
+  // On a cluster, closing the worker interrupts its blocking fetch, BullMQ's cluster recovery
+  // takes that for a lost connection and reconnects the copy, and nothing closes it again:
+  // the process never exits. Each worker's copies are recorded and disconnected once it closed.
+  let collecting: RedisClient[] | undefined;
+  const duplicate = redis.duplicate.bind(redis) as (...args: unknown[]) => RedisClient;
+  redis.duplicate = ((...args: unknown[]) => {
+    const copy = duplicate(...args);
+    collecting?.push(copy);
+    return copy;
+  }) as typeof redis.duplicate;
+  const openCopies = new Set<RedisClient>();
+
   return {
     kind: 'redis',
     target,
@@ -98,8 +112,22 @@ export function createRedisQueueBackend(options: RedisQueueBackendOptions): Queu
     queue: (name) => new Queue(name, { connection: redis, prefix }),
     worker: (name, processor, workerOptions) => {
       const backoff = withFetchBackoff(createRedisBackend as BackendFactory);
-      const worker = new Worker(name, processor, { ...workerOptions, connection: redis, prefix }, backoff.factory as never);
+      const copies: RedisClient[] = [];
+      collecting = copies;
+      let worker: Worker;
+      try {
+        worker = new Worker(name, processor, { ...workerOptions, connection: redis, prefix }, backoff.factory as never);
+      } finally {
+        collecting = undefined;
+      }
+      for (const copy of copies) openCopies.add(copy);
       worker.once('closing', backoff.stop);
+      worker.once('closed', () => {
+        for (const copy of copies) {
+          copy.disconnect();
+          openCopies.delete(copy);
+        }
+      });
       return worker as never;
     },
     async withLock(name, work) {
@@ -135,6 +163,7 @@ export function createRedisQueueBackend(options: RedisQueueBackendOptions): Queu
       await checkRedisTopology(redis, topology, target);
     },
     async close() {
+      for (const copy of openCopies) copy.disconnect();
       redis.disconnect();
     },
   };
