@@ -152,7 +152,14 @@ export function createRedisQueueBackend(options: RedisQueueBackendOptions): Queu
     },
     async ping() {
       try {
-        await withTimeout<unknown>(redis.status === 'ready' ? Promise.resolve() : once(redis, 'ready'), 5_000, 'connecting');
+        // Through Sentinels, errors while a failover settles are passing ("All sentinels are
+        // unreachable" while the master they name is down): wait for the reconnect instead.
+        const waiting = new AbortController();
+        try {
+          if (redis.status !== 'ready') await withTimeout(untilReady(redis, waiting.signal, topology.mode === 'sentinel'), 5_000, 'connecting');
+        } finally {
+          waiting.abort();
+        }
         await redis.ping();
       } catch (error) {
         const misconfigured = topology.mode === 'cluster' ? clusterMisconfiguration(lastError ?? error, target) : undefined;
@@ -167,6 +174,18 @@ export function createRedisQueueBackend(options: RedisQueueBackendOptions): Queu
       redis.disconnect();
     },
   };
+}
+
+/** Resolves on the client's next `ready`; an `error` before it rejects, unless `throughErrors`. */
+async function untilReady(redis: RedisClient, signal: AbortSignal, throughErrors: boolean): Promise<void> {
+  for (;;) {
+    try {
+      await once(redis, 'ready', { signal });
+      return;
+    } catch (error) {
+      if (!throughErrors || signal.aborted) throw error;
+    }
+  }
 }
 
 export function createPostgresQueueBackend(options: PostgresQueueBackendOptions): QueueBackend {

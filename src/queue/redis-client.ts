@@ -77,9 +77,9 @@ export function createRedisClient(options: RedisClientOptions): RedisClient {
         ...(topology.sentinelUsername !== undefined ? { sentinelUsername: topology.sentinelUsername } : {}),
         ...(topology.sentinelPassword !== undefined ? { sentinelPassword: topology.sentinelPassword } : {}),
         ...(topology.tls ? { enableTLSForSentinelMode: true, sentinelTLS: {} } : {}),
-        // Learns of a failover from the Sentinels' +switch-master at once, instead of waiting
-        // for the old master's connection to fail.
-        failoverDetector: true,
+        // No `failoverDetector`: its reconnect, arriving while the client is already reconnecting
+        // to a dead master, leaves the client closed for good. A dead master fails its
+        // connection anyway, and the reconnect asks the Sentinels for the new one.
         sentinelRetryStrategy: (times) => Math.min(times * 200, 2_000),
         // A demoted master answers writes with READONLY: reconnect, which asks the Sentinels
         // for the new master, and resend the command.

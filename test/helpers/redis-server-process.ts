@@ -17,10 +17,12 @@ export interface RedisServerProcess {
  * resolves once it logs that it accepts connections. Its output is kept for the error when
  * it exits at start.
  */
-export async function startRedisServer(port: number, args: string[]): Promise<RedisServerProcess> {
+export async function startRedisServer(port: number, args: string[], options: { sentinel?: boolean } = {}): Promise<RedisServerProcess> {
+  // A Sentinel takes its settings from its (writable) config file; persistence is not its business.
+  const persistence = options.sentinel ? ['--sentinel'] : ['--save', '', '--appendonly', 'no'];
   const child: ChildProcess = spawn(
     'redis-server',
-    [...args, '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
+    [...args, ...persistence, '--port', String(port), '--bind', '127.0.0.1', '--daemonize', 'no'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
