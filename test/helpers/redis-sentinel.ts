@@ -34,7 +34,12 @@ export async function startRedisSentinel(): Promise<TestRedisSentinel> {
   try {
     const master = await startRedisServer(await freePort(), ['--dir', dir]);
     started.push(master);
-    const replica = await startRedisServer(await freePort(), ['--dir', dir, '--replicaof', '127.0.0.1', String(master.port)]);
+    // DEBUG SLEEP lets a test hold the replica back, so the master acknowledges writes it never gets.
+    const replica = await startRedisServer(await freePort(), [
+      '--dir', dir,
+      '--replicaof', '127.0.0.1', String(master.port),
+      '--enable-debug-command', 'local',
+    ]);
     started.push(replica);
     const sentinelPort = await freePort();
     const config = join(dir, 'sentinel.conf');
