@@ -7,6 +7,7 @@ import { describeTarget } from '../core/db.js';
 import { ConfigError, ConnectionError, oneLine } from '../core/errors.js';
 import { withFetchBackoff } from './fetch-backoff.js';
 import { createRedisClient, type RedisClient } from './redis-client.js';
+import { trackWorkerConnections } from './worker-connections.js';
 import { checkRedisTopology, clusterMisconfiguration, requireClusterPrefix } from './redis-topology-check.js';
 import { describeRedisTopology, parseRedisUrl } from './redis-url.js';
 import { TimeoutError, withTimeout } from '../core/with-timeout.js';
@@ -92,18 +93,7 @@ export function createRedisQueueBackend(options: RedisQueueBackendOptions): Queu
   });
   const target = describeRedisTopology(topology);
 
-  // A BullMQ worker runs on copies of this client (`duplicate()`, made while it is built).
-  // On a cluster, closing the worker interrupts its blocking fetch, BullMQ's cluster recovery
-  // takes that for a lost connection and reconnects the copy, and nothing closes it again:
-  // the process never exits. Each worker's copies are recorded and disconnected once it closed.
-  let collecting: RedisClient[] | undefined;
-  const duplicate = redis.duplicate.bind(redis) as (...args: unknown[]) => RedisClient;
-  redis.duplicate = ((...args: unknown[]) => {
-    const copy = duplicate(...args);
-    collecting?.push(copy);
-    return copy;
-  }) as typeof redis.duplicate;
-  const openCopies = new Set<RedisClient>();
+  const workerConnections = trackWorkerConnections(redis);
 
   return {
     kind: 'redis',
@@ -112,22 +102,10 @@ export function createRedisQueueBackend(options: RedisQueueBackendOptions): Queu
     queue: (name) => new Queue(name, { connection: redis, prefix }),
     worker: (name, processor, workerOptions) => {
       const backoff = withFetchBackoff(createRedisBackend as BackendFactory);
-      const copies: RedisClient[] = [];
-      collecting = copies;
-      let worker: Worker;
-      try {
-        worker = new Worker(name, processor, { ...workerOptions, connection: redis, prefix }, backoff.factory as never);
-      } finally {
-        collecting = undefined;
-      }
-      for (const copy of copies) openCopies.add(copy);
+      const worker = workerConnections.build(
+        () => new Worker(name, processor, { ...workerOptions, connection: redis, prefix }, backoff.factory as never),
+      );
       worker.once('closing', backoff.stop);
-      worker.once('closed', () => {
-        for (const copy of copies) {
-          copy.disconnect();
-          openCopies.delete(copy);
-        }
-      });
       return worker as never;
     },
     async withLock(name, work) {
@@ -170,7 +148,7 @@ export function createRedisQueueBackend(options: RedisQueueBackendOptions): Queu
       await checkRedisTopology(redis, topology, target);
     },
     async close() {
-      for (const copy of openCopies) copy.disconnect();
+      workerConnections.endAll();
       redis.disconnect();
     },
   };
