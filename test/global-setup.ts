@@ -4,6 +4,7 @@ import { loadTestEnv } from '../src/config/env.js';
 import { migrate } from '../src/migrate/migrate.js';
 import { demoCatalogWithoutCapture, demoMigrationsFolder } from './helpers/catalog.js';
 import { databaseUrl, dropStaleTestDatabases, RUN_PREFIX } from './helpers/database-names.js';
+import { startRedisCluster, type TestRedisCluster } from './helpers/redis-cluster.js';
 import { resolvePostgres, resolveRedis } from './helpers/services.js';
 
 declare module 'vitest' {
@@ -13,6 +14,8 @@ declare module 'vitest' {
     /** Migrated database every test file clones. */
     templateDatabase: string;
     redisUrl: string;
+    /** `redis+cluster://…` of the cluster this run started (TEST_QUEUE_BACKEND=cluster), else ''. */
+    redisClusterUrl: string;
   }
 }
 
@@ -23,11 +26,12 @@ declare module 'vitest' {
 export default async function setup(project: TestProject) {
   const env = loadTestEnv();
   const underCi = Boolean(env.CI);
-  const [postgres, redis] = await Promise.all([
+  const [postgres, redis, cluster] = await Promise.all([
     resolvePostgres(env.TEST_DATABASE_URL, underCi),
     resolveRedis(env.TEST_REDIS_URL, underCi),
+    env.TEST_QUEUE_BACKEND === 'cluster' ? startRedisCluster() : Promise.resolve<TestRedisCluster | undefined>(undefined),
   ]);
-  console.log(`mvfleet tests: PostgreSQL from ${postgres.source}, Redis from ${redis.source}`);
+  console.log(`mvfleet tests: PostgreSQL from ${postgres.source}, Redis from ${redis.source}${cluster ? `, Redis Cluster at ${cluster.url}` : ''}`);
 
   const admin = createDb({ url: postgres.url, max: 1 });
   await admin.ping();
@@ -42,10 +46,11 @@ export default async function setup(project: TestProject) {
   project.provide('postgresUrl', postgres.url);
   project.provide('templateDatabase', templateDatabase);
   project.provide('redisUrl', redis.url);
+  project.provide('redisClusterUrl', cluster?.url ?? '');
 
   return async () => {
     await admin.sql.unsafe(`DROP DATABASE IF EXISTS "${templateDatabase}" WITH (FORCE)`);
     await admin.close();
-    await Promise.all([postgres.stop(), redis.stop()]);
+    await Promise.all([postgres.stop(), redis.stop(), cluster?.stop()]);
   };
 }

@@ -1,11 +1,11 @@
 import { beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { demoCatalog } from '../examples/demo/schema/catalog.js';
 import { seedDemo } from '../examples/demo/seed/index.js';
-import { createRedis } from '../src/queue/redis.js';
 import { createRefreshQueue, enqueueRefresh } from '../src/queue/refresh-queue.js';
 import { createWorker } from '../src/workers/refresh-worker.js';
 import { useTestDatabase } from './helpers/database.js';
 import { useTestQueue } from './helpers/queue-backend.js';
+import { deleteRedisKeys } from './helpers/redis-keys.js';
 import { logRows } from './helpers/refresh-log.js';
 import { waitUntil } from './helpers/wait.js';
 
@@ -111,14 +111,7 @@ describe('every refresh attempt has a log row', () => {
   async function wipeQueueStore() {
     const config = backends.fixtureConfig();
     if (config.kind === 'redis') {
-      const redis = createRedis({ url: config.url });
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${config.prefix}*`, 'COUNT', 500);
-        cursor = next;
-        if (keys.length > 0) await redis.del(...keys);
-      } while (cursor !== '0');
-      redis.disconnect();
+      await deleteRedisKeys(config.url, `${config.prefix}*`);
     } else {
       await db.sql`TRUNCATE mvfleet_queue.job, mvfleet_queue.dedup, mvfleet_queue.dedup_next CASCADE`;
       for (const { name } of await db.sql<{ name: string }[]>`

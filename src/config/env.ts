@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
+import { parseRedisUrl } from '../queue/redis-url.js';
 
 /**
  * The only module that reads `process.env`. Everything else receives a parsed `Env`
@@ -11,10 +12,14 @@ const postgresUrl = z
   .url()
   .refine((value) => /^postgres(ql)?:\/\//.test(value), 'must start with postgres:// or postgresql://');
 
-const redisUrl = z
-  .string()
-  .url()
-  .refine((value) => /^rediss?:\/\//.test(value), 'must start with redis:// or rediss://');
+/** One server, a cluster's seed nodes or a Sentinel group: see `parseRedisUrl`. */
+const redisUrl = z.string().superRefine((value, context) => {
+  try {
+    parseRedisUrl(value);
+  } catch (error) {
+    context.addIssue({ code: 'custom', message: (error as Error).message });
+  }
+});
 
 const emptyAsUndefined = (value: unknown) => (value === '' ? undefined : value);
 
@@ -65,8 +70,11 @@ export const ENV_KEYS = Object.keys(envSchema.shape) as (keyof Env)[];
 const testEnvSchema = z.object({
   TEST_DATABASE_URL: z.preprocess(emptyAsUndefined, postgresUrl.optional()),
   TEST_REDIS_URL: z.preprocess(emptyAsUndefined, redisUrl.optional()),
-  /** Queue backend the engine and trigger suites run on (CI runs them on both). */
-  TEST_QUEUE_BACKEND: z.preprocess(emptyAsUndefined, z.enum(['redis', 'postgres']).default('redis')),
+  /**
+   * Queue backend the engine and trigger suites run on (CI runs them on each): `cluster` is
+   * a three-master Redis Cluster the test run starts itself.
+   */
+  TEST_QUEUE_BACKEND: z.preprocess(emptyAsUndefined, z.enum(['redis', 'postgres', 'cluster']).default('redis')),
   /** Set by CI: any fallback (testcontainers, embedded services) is then an error, not a skip. */
   CI: z.preprocess(emptyAsUndefined, z.string().optional()),
 });

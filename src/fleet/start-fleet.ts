@@ -80,6 +80,9 @@ export async function startWorker(services: FleetServices, options: Pick<StartFl
   const logger = services.logger ?? silentLogger();
   const concurrency = options.concurrency ?? fleetDefaults.concurrency;
   await requireMigratedStore(services);
+  // Refuses a queue that cannot work (unreachable, or a plain client on a cluster node) before
+  // the worker starts fetching from it.
+  await services.backend.ping();
   const worker = createWorker({ backend: services.backend, sql: services.sql, catalog: services.catalog, concurrency, logger });
   try {
     await worker.ready();
@@ -93,6 +96,7 @@ export async function startWorker(services: FleetServices, options: Pick<StartFl
 
 export async function startScheduler(services: Omit<FleetServices, 'sql'>, options: Pick<StartFleetOptions, 'timeZone'> = {}): Promise<Running> {
   const logger = services.logger ?? silentLogger();
+  await services.backend.ping();
   const queue = createRefreshQueue(services.backend);
   const scheduler = createScheduler({
     queue,

@@ -1,12 +1,16 @@
 import { once } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
-import { createPostgresBackend, Queue, Worker, type Processor, type WorkerOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { createPostgresBackend, createRedisBackend, Queue, Worker, type BackendFactory, type Processor, type WorkerOptions } from 'bullmq';
+import type { NatMap } from 'ioredis';
 import pg from 'pg';
 import { describeTarget } from '../core/db.js';
 import { ConfigError, ConnectionError, oneLine } from '../core/errors.js';
-import { createRedis, describeRedisTarget } from './redis.js';
-import { withTimeout } from '../core/with-timeout.js';
+import { withFetchBackoff } from './fetch-backoff.js';
+import { createRedisClient, type RedisClient } from './redis-client.js';
+import { trackWorkerConnections } from './worker-connections.js';
+import { checkRedisTopology, clusterMisconfiguration, requireClusterPrefix } from './redis-topology-check.js';
+import { describeRedisTopology, parseRedisUrl } from './redis-url.js';
+import { TimeoutError, withTimeout } from '../core/with-timeout.js';
 
 /**
  * The one place that decides where BullMQ keeps the fleet's jobs: Redis (the production
@@ -28,19 +32,36 @@ export interface QueueBackend {
   ): Worker<T, R>;
   /** Runs `work` while holding a fleet-wide lock named `name` (short critical sections only). */
   withLock<T>(name: string, work: () => Promise<T>): Promise<T>;
-  /** Fails with a clear error when the backend cannot be reached. */
+  /**
+   * Fails with a clear error when the backend cannot be reached (`ConnectionError`) or is not
+   * what the configuration says (`ConfigError`: a plain Redis URL pointed at a cluster node or
+   * a replica, cluster nodes without cluster support).
+   */
   ping(): Promise<void>;
   close(): Promise<void>;
 }
 
 /** Options for {@link createRedisQueueBackend}. */
 export interface RedisQueueBackendOptions {
+  /**
+   * `redis://[user:password@]host:port[/db]` for one server,
+   * `redis+cluster://[user:password@]host:port,host:port` for a Redis Cluster (seed nodes),
+   * `redis+sentinel://[user:password@]host:port,host:port/master-name[/db]` for Sentinel;
+   * `rediss…` for TLS (see `parseRedisUrl`).
+   */
   url: string;
   /**
-   * Key prefix; braces make it a Redis Cluster hash tag, so one fleet lives in one slot.
+   * Key prefix; braces make it a Redis Cluster hash tag, so one fleet lives in one slot. On a
+   * cluster a prefix without a hash tag is refused.
    * @defaultValue '{mvfleet}'
    */
   prefix?: string;
+  /**
+   * Cluster only: node addresses as the nodes announce them, mapped to addresses this process
+   * reaches (nodes behind NAT or in containers).
+   * @defaultValue none
+   */
+  natMap?: NatMap;
   /**
    * `producer` connections fail commands fast while Redis is down instead of queueing them.
    * @defaultValue 'worker'
@@ -60,17 +81,33 @@ export interface PostgresQueueBackendOptions {
 
 const LOCK_TTL_MS = 30_000;
 
-export function createRedisQueueBackend(options: RedisQueueBackendOptions): QueueBackend & { redis: Redis } {
+export function createRedisQueueBackend(options: RedisQueueBackendOptions): QueueBackend & { redis: RedisClient } {
   const prefix = options.prefix ?? '{mvfleet}';
-  const redis = createRedis({ url: options.url, role: options.role ?? 'worker' });
-  redis.on('error', () => {});
-  const target = `Redis at ${describeRedisTarget(options.url)}`;
+  const topology = parseRedisUrl(options.url);
+  if (topology.mode === 'cluster') requireClusterPrefix(prefix);
+  const redis = createRedisClient({ topology, role: options.role ?? 'worker', ...(options.natMap ? { natMap: options.natMap } : {}) });
+  // Kept for ping(): a cluster client that never becomes ready says why only in its errors.
+  let lastError: unknown;
+  redis.on('error', (error: unknown) => {
+    lastError = error;
+  });
+  const target = describeRedisTopology(topology);
+
+  const workerConnections = trackWorkerConnections(redis);
+
   return {
     kind: 'redis',
     target,
     redis,
     queue: (name) => new Queue(name, { connection: redis, prefix }),
-    worker: (name, processor, workerOptions) => new Worker(name, processor, { ...workerOptions, connection: redis, prefix }),
+    worker: (name, processor, workerOptions) => {
+      const backoff = withFetchBackoff(createRedisBackend as BackendFactory);
+      const worker = workerConnections.build(
+        () => new Worker(name, processor, { ...workerOptions, connection: redis, prefix }, backoff.factory as never),
+      );
+      worker.once('closing', backoff.stop);
+      return worker as never;
+    },
     async withLock(name, work) {
       const key = `${prefix}:mvfleet:lock:${name}`;
       const token = `${process.pid}:${Math.random()}`;
@@ -93,16 +130,40 @@ export function createRedisQueueBackend(options: RedisQueueBackendOptions): Queu
     },
     async ping() {
       try {
-        await withTimeout<unknown>(redis.status === 'ready' ? Promise.resolve() : once(redis, 'ready'), 5_000, 'connecting');
+        // Through Sentinels, errors while a failover settles are passing ("All sentinels are
+        // unreachable" while the master they name is down): wait for the reconnect instead.
+        const waiting = new AbortController();
+        try {
+          if (redis.status !== 'ready') await withTimeout(untilReady(redis, waiting.signal, topology.mode === 'sentinel'), 5_000, 'connecting');
+        } finally {
+          waiting.abort();
+        }
         await redis.ping();
       } catch (error) {
-        throw new ConnectionError(`cannot reach ${target}: ${oneLine(error)}`, { cause: error });
+        const misconfigured = topology.mode === 'cluster' ? clusterMisconfiguration(lastError ?? error, target) : undefined;
+        if (misconfigured) throw misconfigured;
+        const why = error instanceof TimeoutError && lastError !== undefined ? ` (last error: ${oneLine(lastError)})` : '';
+        throw new ConnectionError(`cannot reach ${target}: ${oneLine(error)}${why}`, { cause: error });
       }
+      await checkRedisTopology(redis, topology, target);
     },
     async close() {
+      workerConnections.endAll();
       redis.disconnect();
     },
   };
+}
+
+/** Resolves on the client's next `ready`; an `error` before it rejects, unless `throughErrors`. */
+async function untilReady(redis: RedisClient, signal: AbortSignal, throughErrors: boolean): Promise<void> {
+  for (;;) {
+    try {
+      await once(redis, 'ready', { signal });
+      return;
+    } catch (error) {
+      if (!throughErrors || signal.aborted) throw error;
+    }
+  }
 }
 
 export function createPostgresQueueBackend(options: PostgresQueueBackendOptions): QueueBackend {
@@ -122,8 +183,12 @@ export function createPostgresQueueBackend(options: PostgresQueueBackendOptions)
     target,
     // BullMQ's typings tie `connection` to the Redis options unless the factory is passed; it is.
     queue: (name) => new Queue(name, { connection: connection() as never }, createPostgresBackend as never),
-    worker: (name, processor, workerOptions) =>
-      new Worker(name, processor, { ...workerOptions, connection: connection() as never }, createPostgresBackend as never),
+    worker: (name, processor, workerOptions) => {
+      const backoff = withFetchBackoff(createPostgresBackend as unknown as BackendFactory);
+      const worker = new Worker(name, processor, { ...workerOptions, connection: connection() as never }, backoff.factory as never);
+      worker.once('closing', backoff.stop);
+      return worker as never;
+    },
     async withLock(name, work) {
       const c = await client();
       try {

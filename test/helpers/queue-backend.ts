@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, inject } from 'vitest';
 import { loadTestEnv } from '../../src/config/env.js';
 import { createPostgresQueueBackend, createRedisQueueBackend, type QueueBackend } from '../../src/queue/queue-backend.js';
-import { createRedis } from '../../src/queue/redis.js';
 import type { TestDatabase } from './database.js';
+import { deleteRedisKeys } from './redis-keys.js';
 
 export interface TestQueue {
   readonly kind: 'redis' | 'postgres';
@@ -19,12 +19,13 @@ export interface TestQueue {
 
 /**
  * This file's queue, on the backend the run tests (`TEST_QUEUE_BACKEND`, default redis):
- * on Redis its own key prefix (keys deleted afterwards), on PostgreSQL BullMQ's schema inside
- * the file's own database (dropped with it).
+ * on Redis (one server, or the run's own Redis Cluster) its own key prefix (keys deleted
+ * afterwards), on PostgreSQL BullMQ's schema inside the file's own database (dropped with it).
  */
 export function useTestQueue(db: TestDatabase): TestQueue {
-  const kind = loadTestEnv().TEST_QUEUE_BACKEND;
-  const redisUrl = inject('redisUrl');
+  const chosen = loadTestEnv().TEST_QUEUE_BACKEND;
+  const kind = chosen === 'postgres' ? 'postgres' : 'redis';
+  const redisUrl = chosen === 'cluster' ? inject('redisClusterUrl') : inject('redisUrl');
   const prefix = `{mvfleet-test-${process.pid}-${randomBytes(3).toString('hex')}}`;
   const opened: QueueBackend[] = [];
   const track = (backend: QueueBackend) => (opened.push(backend), backend);
@@ -32,14 +33,7 @@ export function useTestQueue(db: TestDatabase): TestQueue {
   afterAll(async () => {
     for (const backend of opened) await backend.close();
     if (kind !== 'redis') return;
-    const cleaner = createRedis({ url: redisUrl });
-    let cursor = '0';
-    do {
-      const [next, keys] = await cleaner.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length > 0) await cleaner.del(...keys);
-    } while (cursor !== '0');
-    cleaner.disconnect();
+    await deleteRedisKeys(redisUrl, `${prefix}*`);
   });
 
   return {

@@ -15,12 +15,15 @@ export interface HealthRoutesDeps {
   logger: Logger;
 }
 
-/** Pings the queue's datastore: Redis `PING`, or a job count on a backend without a Redis client. */
+/**
+ * Pings the queue's datastore (Redis `PING`), then reads the queue's own keys: a PING alone
+ * passes on a cluster node that does not hold them, while every queue command gets MOVED.
+ */
 async function pingQueue(queue: Queue): Promise<void> {
   const backend = queue.getBackend() as unknown as { client?: Promise<unknown> };
   const client = backend.client ? await backend.client : undefined;
   if (client && typeof (client as { ping?: unknown }).ping === 'function') await (client as { ping(): Promise<unknown> }).ping();
-  else await queue.getJobCounts('waiting');
+  await queue.getJobCounts('waiting');
 }
 
 /**
