@@ -7,6 +7,7 @@ import {
   type QueueBackend,
 } from '../queue/queue-backend.js';
 import type { Env } from '../config/env.js';
+import type { MvfleetConfig } from '../config/define-config.js';
 
 /** Connects to `DATABASE_URL`, failing fast with host and port when it cannot be reached. */
 export async function connectDatabase(
@@ -49,4 +50,20 @@ export async function connectQueueBackend(env: Env, role: 'worker' | 'producer')
     throw error;
   }
   return backend;
+}
+
+/**
+ * The dashboard's settings from the command line, the environment and the config file, for
+ * `mvfleet dashboard` and `mvfleet up` alike: the environment's allowed hosts replace the config's.
+ */
+export function dashboardSettings(env: Env, config: MvfleetConfig, listen: { port: number; host: string }) {
+  return {
+    port: listen.port,
+    host: listen.host,
+    token: env.MVFLEET_DASHBOARD_TOKEN,
+    timeZone: env.MVFLEET_TZ,
+    routes: config.dashboard?.routes,
+    allowedHosts: env.MVFLEET_DASHBOARD_ALLOWED_HOSTS ?? config.dashboard?.allowedHosts,
+    requireTokenForReads: config.dashboard?.requireTokenForReads,
+  };
 }

@@ -260,33 +260,31 @@ export function registerDashboardMetrics({ registry, sql, catalog, queue, logger
     },
   });
 
-  const pendingRequests = new Gauge({
-    name: 'mvfleet_pending_requests',
-    help: 'Whole-view refresh requests (events, capture, manual, cascade; schedule ticks aside) no refresh has covered yet.',
-    labelNames: ['view'],
-    registers: [],
-    async collect() {
-      this.reset();
-      const result = await logSnapshot();
-      if (!result) return;
-      const pending = new Map(result.pending.map((row) => [row.view, row.pending_requests]));
-      for (const view of catalog.views) this.set({ view: view.name }, pending.get(view.name) ?? 0);
-    },
-  });
-
-  const oldestPending = new Gauge({
-    name: 'mvfleet_oldest_pending_seconds',
-    help: 'Age of the oldest recorded change (pending key or whole-view request) no refresh has covered yet, 0 when none: the view\'s true staleness.',
-    labelNames: ['view'],
-    registers: [],
-    async collect() {
-      this.reset();
-      const result = await logSnapshot();
-      if (!result) return;
-      const pending = new Map(result.pending.map((row) => [row.view, row.oldest_pending_seconds]));
-      for (const view of catalog.views) this.set({ view: view.name }, pending.get(view.name) ?? 0);
-    },
-  });
+  /** A per-view gauge of what waits for a refresh, 0 for views with nothing waiting. */
+  const waitingGauge = (name: string, help: string, pick: (row: PendingKeysRow) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['view'],
+      registers: [],
+      async collect() {
+        this.reset();
+        const result = await logSnapshot();
+        if (!result) return;
+        const pending = new Map(result.pending.map((row) => [row.view, pick(row)]));
+        for (const view of catalog.views) this.set({ view: view.name }, pending.get(view.name) ?? 0);
+      },
+    });
+  const pendingRequests = waitingGauge(
+    'mvfleet_pending_requests',
+    'Whole-view refresh requests (events, capture, manual, cascade; schedule ticks aside) no refresh has covered yet.',
+    (row) => row.pending_requests,
+  );
+  const oldestPending = waitingGauge(
+    'mvfleet_oldest_pending_seconds',
+    "Age of the oldest recorded change (pending key or whole-view request) no refresh has covered yet, 0 when none: the view's true staleness.",
+    (row) => row.oldest_pending_seconds,
+  );
 
   const queueJobs = new Gauge({
     name: 'mvfleet_queue_jobs',

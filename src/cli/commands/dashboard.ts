@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { parseCommandArgs, parseIntegerOption } from '../args.js';
+import { dashboardSettings } from '../services.js';
 import type { Command } from '../../config/define-config.js';
 import { startDashboard } from '../../fleet/start-fleet.js';
 
@@ -17,15 +18,7 @@ export const dashboardCommand: Command = {
     try {
       const dashboard = await startDashboard(
         { sql: db.sql, backend, catalog, logger: context.logger },
-        {
-          port,
-          host: values.host,
-          token: env.MVFLEET_DASHBOARD_TOKEN,
-          timeZone: env.MVFLEET_TZ,
-          routes: config.dashboard?.routes,
-          allowedHosts: env.MVFLEET_DASHBOARD_ALLOWED_HOSTS ?? config.dashboard?.allowedHosts,
-          requireTokenForReads: config.dashboard?.requireTokenForReads,
-        },
+        dashboardSettings(env, config, { port, host: values.host }),
       );
       context.stdout.write(`mvfleet dashboard: ${dashboard.url}\n`);
       if (!context.signal.aborted) await once(context.signal, 'abort');

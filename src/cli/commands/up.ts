@@ -5,6 +5,7 @@ import { createRefreshQueue } from '../../queue/refresh-queue.js';
 import { readViewStatuses } from '../../dashboards/view-status.js';
 import { connectionsNeeded } from '../../workers/refresh-worker.js';
 import { parseCommandArgs, parseIntegerOption } from '../args.js';
+import { dashboardSettings } from '../services.js';
 import type { Command } from '../../config/define-config.js';
 import { startFleet } from '../../fleet/start-fleet.js';
 import { logCheckFindings } from '../../check/log-findings.js';
@@ -32,16 +33,7 @@ export const upCommand: Command = {
       await logCheckFindings({ sql: db.sql, catalog, logger: context.logger });
       const fleet = await startFleet(
         { sql: db.sql, backend, catalog, logger: context.logger },
-        {
-          concurrency,
-          port,
-          host: values.host,
-          token: env.MVFLEET_DASHBOARD_TOKEN,
-          timeZone: env.MVFLEET_TZ,
-          routes: config.dashboard?.routes,
-          allowedHosts: env.MVFLEET_DASHBOARD_ALLOWED_HOSTS ?? config.dashboard?.allowedHosts,
-          requireTokenForReads: config.dashboard?.requireTokenForReads,
-        },
+        { concurrency, ...dashboardSettings(env, config, { port, host: values.host }) },
       );
       try {
         // Views migrate created are empty until their first refresh: ask for it now, not at the next schedule.
