@@ -3,6 +3,7 @@ import type { Sql } from '../core/db.js';
 import type { CheckFinding } from './check-finding.js';
 import { checkCapture } from './capture-check.js';
 import { checkEngineSchema } from './engine-schema-check.js';
+import { checkRefreshPrivileges } from './refresh-privileges.js';
 import { checkEventKeyFields } from './event-key-fields.js';
 import { checkRefreshCoverage } from './refresh-coverage.js';
 import { checkScopeKeyPlan } from './scope-key-plan.js';
@@ -31,10 +32,13 @@ export async function checkCatalog(options: CheckCatalogOptions): Promise<CheckF
   const findings = await checkEngineSchema(sql, catalog.store);
   const relationKinds = await readRelationKinds(sql, [...new Set(catalog.views.flatMap((view) => [view.name, ...view.sources]))]);
   const capture = await checkCapture(sql, catalog);
+  const privileges = await checkRefreshPrivileges(sql, catalog);
+  findings.push(...privileges.filter((finding) => finding.view === undefined));
   for (const view of catalog.views) {
     const objects = await checkViewObjects(sql, catalog, view, relationKinds);
     findings.push(...objects.findings, ...checkRefreshCoverage(view), ...checkEventKeyFields(catalog, view));
     findings.push(...capture.filter((finding) => finding.view === view.name));
+    findings.push(...privileges.filter((finding) => finding.view === view.name));
     if (objects.ready) findings.push(...(await checkScopeKeyPlan(sql, view)));
   }
   return findings;

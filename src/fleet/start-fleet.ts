@@ -6,6 +6,7 @@ import type { DashboardRouteContext } from '../config/define-config.js';
 import type { Sql } from '../core/db.js';
 import { MvfleetError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
+import { checkRefreshPrivileges } from '../check/refresh-privileges.js';
 import { engineSchemaVersion } from '../store/engine-migrations.js';
 import { createDashboard } from '../dashboards/index.js';
 import type { QueueBackend } from '../queue/queue-backend.js';
@@ -182,7 +183,8 @@ export async function startFleet(services: FleetServices, options: StartFleetOpt
 
 /**
  * A worker refuses to start on a database whose mvfleet schema is missing or older than this
- * version's (a deploy that skipped `mvfleet migrate`): every refresh would fail.
+ * version's (a deploy that skipped `mvfleet migrate`), or whose tables its role cannot write:
+ * every refresh would fail, the second kind without a trace.
  */
 async function requireMigratedStore({ sql, catalog }: FleetServices): Promise<void> {
   const { current, latest } = await engineSchemaVersion(sql, catalog.store);
@@ -193,6 +195,9 @@ async function requireMigratedStore({ sql, catalog }: FleetServices): Promise<vo
         : `mvfleet's schema "${catalog.store.schema}" is at version ${current}, this mvfleet needs ${latest}: run mvfleet migrate`,
     );
   }
+  // A role that cannot write the refresh log would fail every attempt without a trace.
+  const denied = (await checkRefreshPrivileges(sql, catalog)).filter((finding) => finding.view === undefined);
+  if (denied.length > 0) throw new MvfleetError(denied.map((finding) => finding.message).join('; '));
 }
 
 async function closeAll(pieces: Running[]): Promise<void> {
