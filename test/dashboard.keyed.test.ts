@@ -126,7 +126,7 @@ describe('dashboard: strategy, keys refreshed, pending keys and drift of keyed v
 
     expect(cell(REVENUE)).toMatch(/>table<\/span> full \(0 keys\)<small>no keys pending<\/small>/);
     const ahsp = cell(AHSP);
-    expect(ahsp).toMatch(/>MV<\/span> full<\/td>/);
+    expect(ahsp).toMatch(/>MV<\/span> full<small class="tag" title="triggers record every write to ahsp_referensi, rincian_referensi">capture<\/small><\/td>/);
     expect(ahsp).toContain('data-pending-keys=""');
     expect(cell('mv_kpi_dashboard')).toMatch(/>MV<\/span> <span class="muted">–<\/span><\/td>/);
 
@@ -204,7 +204,7 @@ describe('dashboard: strategy, keys refreshed, pending keys and drift of keyed v
 
     const status = await runCli(['status'], env);
     expect(status.code).toBe(0);
-    expect(status.stdout).toMatch(new RegExp(`${TOURNAMENTS}\\s.*\\sfull \\(1 key\\), 1 pending\\s`));
-    expect(status.stdout).toMatch(new RegExp(`${AHSP}\\s.*\\splain\\s+full\\s`));
+    expect(status.stdout).toMatch(new RegExp(`${TOURNAMENTS}\\s.*\\sfull \\(1 key\\), 1 pending, oldest waits [^,]+, captures\\s`));
+    expect(status.stdout).toMatch(new RegExp(`${AHSP}\\s.*\\splain\\s+full, captures\\s`));
   });
 });

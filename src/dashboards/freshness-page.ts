@@ -93,7 +93,7 @@ function strategyCell(status: ViewStatus): SafeHtml {
       : '';
   const capture =
     status.capture.length > 0
-      ? html`<small title="triggers record every write to these tables">captures ${status.capture.join(', ')}</small>`
+      ? html`<small class="tag" title="triggers record every write to ${status.capture.join(', ')}">capture</small>`
       : '';
   return html`<td class="strategy" data-storage="${status.storage}" data-strategy="${status.strategy ?? ''}"
     data-keys-refreshed="${status.keys_refreshed ?? ''}" data-pending-keys="${status.pending_keys ?? ''}"
