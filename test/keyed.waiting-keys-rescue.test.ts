@@ -29,6 +29,8 @@ describe('waiting dirty keys', () => {
       catalog: demoCatalog,
       orphanSweepIntervalMs: 1_000,
       waitingKeysRescueMs: 2_000,
+      // The rescue's own path: the poll for recorded requests would find the key first.
+      requestPollMs: 3_600_000,
     });
     try {
       await worker.ready();
