@@ -2,6 +2,7 @@ import type { Queue } from 'bullmq';
 import type { Catalog } from '../catalog/catalog.js';
 import type { Queryable } from '../core/db.js';
 import { enqueueRefresh } from '../queue/refresh-queue.js';
+import type { RefreshReason } from '../store/refresh-log.js';
 
 /**
  * Some requests are recorded with no job to wake a worker: capture triggers record them in
@@ -25,14 +26,17 @@ export function createRecordedRequestsPoll(deps: { sql: Queryable; catalog: Cata
   let seen = new Map<string, string>();
 
   async function poll(): Promise<number> {
-    const rows = await sql<{ view: string; scope: 'view' | 'keys'; summary: string; due_in_ms: number | null }[]>`
+    const rows = await sql<
+      { view: string; scope: 'view' | 'keys'; summary: string; due_in_ms: number | null; reason: RefreshReason; detail: string | null }[]
+    >`
       SELECT view_name AS view, 'view' AS scope, count(*) || ':' || sum(id) AS summary,
-             GREATEST(0, extract(epoch FROM min(due_at) - clock_timestamp()) * 1000)::float8 AS due_in_ms
+             GREATEST(0, extract(epoch FROM min(due_at) - clock_timestamp()) * 1000)::float8 AS due_in_ms,
+             (array_agg(reason ORDER BY requested_at))[1] AS reason, (array_agg(trigger_detail ORDER BY requested_at))[1] AS detail
       FROM ${sql(catalog.store.pendingRequests)}
       WHERE view_name = ANY(${views}::text[]) AND reason <> 'schedule'
       GROUP BY view_name
       UNION ALL
-      SELECT view_name, 'keys', count(*) || ':' || sum(id), NULL
+      SELECT view_name, 'keys', count(*) || ':' || sum(id), NULL, 'event', (array_agg(event ORDER BY id))[1]
       FROM ${sql(catalog.store.dirtyKeys)}
       WHERE view_name = ANY(${views}::text[])
       GROUP BY view_name`;
@@ -47,8 +51,9 @@ export function createRecordedRequestsPoll(deps: { sql: Queryable; catalog: Cata
       if (row.scope === 'keys' && !view.keyed) continue;
       await enqueueRefresh(queue, catalog, {
         view: view.name,
-        reason: 'event',
-        triggerDetail: 'recorded requests',
+        // The oldest waiting request names the refresh, as its own job would have.
+        reason: row.reason,
+        triggerDetail: row.detail,
         requestedAt,
         scope: row.scope,
         delayMs: Math.round(row.due_in_ms ?? view.coalesceWindowMs),
