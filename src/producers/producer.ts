@@ -168,19 +168,20 @@ export function createProducer(options: ProducerOptions): Producer {
 
   /**
    * Records the requests, then wakes the workers; the request is acknowledged once both are
-   * done. While recording works, whole-view requests do both at once (one round trip of
-   * latency instead of two): a job that runs before its request is recorded still covers it,
-   * since the app's write committed before the call, and the row it leaves costs at most one
-   * extra refresh. Otherwise in turn, so that a database that is down or unmigrated refuses
-   * the request with nothing enqueued; and keys always first, since a keyed job that ran
-   * before they were recorded would find nothing to drain, leaving them to the sweep.
+   * done. While recording works, whole-view requests whose jobs wait out a coalescing window
+   * do both at once (one round trip of latency instead of two): their jobs cannot run before
+   * the record commits, and one that did would still cover the app's write (committed before
+   * the call), at the cost of one extra refresh for the row it leaves. Otherwise in turn: a
+   * job due at once would race its record; a database that is down or unmigrated must refuse
+   * the request with nothing enqueued; and keys go first, since a keyed job that ran before
+   * they were recorded would find nothing to drain.
    */
   async function recordThenEnqueue(
     what: string,
     work: Parameters<typeof recordRequests>[2],
     jobs: { data: RefreshJobData; delayMs: number }[],
   ): Promise<void> {
-    if (!recording || work.keys?.length) {
+    if (!recording || work.keys?.length || jobs.some((job) => job.delayMs === 0)) {
       await record(what, work);
       await enqueue(jobs);
       return;
