@@ -1,6 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { freePort } from '../../examples/demo/run/free-port.js';
+import { startRedisServer, type RedisServerProcess } from './redis-server-process.js';
 
 /** A redis-server of one test's own, without persistence, which the test may kill and start again. */
 export interface RestartableRedis {
@@ -19,29 +19,11 @@ export interface RestartableRedis {
 export async function startRestartableRedis(): Promise<RestartableRedis> {
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
-  let server: { child: ChildProcess; exited: Promise<void> } | undefined;
+  let server: RedisServerProcess | undefined;
 
   async function start(): Promise<void> {
     if (server) throw new Error('redis-server is already running');
-    const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    server = { child, exited };
-    let output = '';
-    await new Promise<void>((resolve, reject) => {
-      const onData = (chunk: Buffer) => {
-        output += chunk.toString();
-        if (output.includes('Ready to accept connections')) resolve();
-      };
-      child.stdout!.on('data', onData);
-      child.stderr!.on('data', onData);
-      child.once('error', reject);
-      void exited.then(() => reject(new Error(`redis-server on port ${port} exited at start:\n${output}`)));
-    });
-    // Nothing more is read: keep the pipes flowing so the server never blocks on them.
-    child.stdout!.resume();
-    child.stderr!.resume();
+    server = await startRedisServer(port, []);
     const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
     try {
       await client.connect();
@@ -55,8 +37,7 @@ export async function startRestartableRedis(): Promise<RestartableRedis> {
     const running = server;
     if (!running) return;
     server = undefined;
-    if (running.child.exitCode === null && running.child.signalCode === null) running.child.kill('SIGKILL');
-    await running.exited;
+    await running.kill();
   }
 
   await start();
