@@ -24,6 +24,8 @@ export interface CaptureInstall {
   table: string;
   /** Qualified name of the trigger function. */
   functionName: string;
+  /** Its name within the engine schema (`pg_proc.proname`). */
+  functionShortName: string;
   /** Names of the four triggers on `table`. */
   triggers: { insert: string; update: string; delete: string; truncate: string };
   /** md5 of the function's SQL: an installed pair with the same fingerprint is up to date. */
@@ -60,7 +62,8 @@ function changedRows(source: CatalogCaptureSource, what: string, names: string):
 
 export function captureInstall(store: EngineStore, view: CatalogView, source: CatalogCaptureSource): CaptureInstall {
   const id = createHash('md5').update(`${view.name}.${source.table}`).digest('hex').slice(0, 12);
-  const functionName = `${store.schema}.capture_${id}`;
+  const functionShortName = `capture_${id}`;
+  const functionName = `${store.schema}.${functionShortName}`;
   const detail = literal(`capture ${source.table}`);
   const viewName = literal(view.name);
   const wholeView = `INSERT INTO ${quoteQualified(store.pendingRequests)} (view_name, reason, trigger_detail, due_at)
@@ -115,6 +118,7 @@ export function captureInstall(store: EngineStore, view: CatalogView, source: Ca
     view: view.name,
     table: source.table,
     functionName,
+    functionShortName,
     triggers,
     fingerprint,
     functionSql,

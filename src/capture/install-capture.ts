@@ -116,9 +116,8 @@ export async function installCapture(tx: Queryable, catalog: Catalog): Promise<I
     const [{ oid }] = await tx<[{ oid: number }]>`SELECT to_regclass(${quoteIdent(install.table)})::oid::int AS oid`;
     const names = Object.values(install.triggers);
     for (const name of names) keep.add(`${oid}.${name}`);
-    const shortName = install.functionName.slice(catalog.store.schema.length + 1);
     let changed = false;
-    if (functions.find((fn) => fn.name === shortName)?.fingerprint !== install.fingerprint) {
+    if (functions.find((fn) => fn.name === install.functionShortName)?.fingerprint !== install.fingerprint) {
       await tx.unsafe(install.functionSql);
       await tx.unsafe(`COMMENT ON FUNCTION ${quoteQualified(install.functionName)}() IS '${install.fingerprint}'`);
       changed = true;
@@ -135,7 +134,7 @@ export async function installCapture(tx: Queryable, catalog: Catalog): Promise<I
     await tx.unsafe(`DROP TRIGGER ${quoteIdent(trigger.trigger)} ON ${quoteIdent(trigger.schema)}.${quoteIdent(trigger.table)}`);
     result.removed.push(`${trigger.table}.${trigger.trigger}`);
   }
-  const wantedFunctions = new Set(wanted.map((install) => install.functionName.slice(catalog.store.schema.length + 1)));
+  const wantedFunctions = new Set(wanted.map((install) => install.functionShortName));
   for (const fn of functions) {
     if (!wantedFunctions.has(fn.name)) await tx.unsafe(`DROP FUNCTION ${quoteIdent(catalog.store.schema)}.${quoteIdent(fn.name)}()`);
   }

@@ -15,9 +15,8 @@ export async function checkCapture(sql: Queryable, catalog: Catalog): Promise<Ch
   const { triggers, functions } = await installedCapture(sql, catalog);
   for (const install of captureInstalls(catalog)) {
     if (broken.has(install.view)) continue;
-    const name = install.functionName.slice(catalog.store.schema.length + 1);
     const missing = Object.values(install.triggers).filter((trigger) => !triggers.some((found) => found.trigger === trigger && found.table === install.table));
-    const fingerprint = functions.find((fn) => fn.name === name)?.fingerprint;
+    const fingerprint = functions.find((fn) => fn.name === install.functionShortName)?.fingerprint;
     if (missing.length > 0 || fingerprint === undefined) {
       findings.push({ level: 'error', view: install.view, message: `capture triggers on ${install.table} are not installed: run \`mvfleet migrate\`` });
     } else if (fingerprint !== install.fingerprint) {
