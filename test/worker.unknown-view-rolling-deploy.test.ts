@@ -148,7 +148,8 @@ describe('rolling deploys lose no refresh request', () => {
     const bad = await queue.add(JOB_NAMES.refresh, { view: NEW_VIEW, reason: 'whim' }, { attempts: 5 });
     const failed = await waitUntil('the malformed job to fail', async () => {
       const current = await queue.getJob(bad.id!);
-      return (await current?.getState()) === 'failed' && current;
+      // The state can be read before BullMQ has stored the failure's reason.
+      return (await current?.getState()) === 'failed' && current?.failedReason !== undefined && current;
     });
     // One attempt at most (BullMQ's PostgreSQL backend does not count an unrecoverable one).
     expect(failed.attemptsMade).toBeLessThanOrEqual(1);

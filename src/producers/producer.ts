@@ -179,16 +179,21 @@ export function createProducer(options: ProducerOptions): Producer {
   async function recordThenEnqueue(
     what: string,
     work: Parameters<typeof recordRequests>[2],
-    jobs: { data: RefreshJobData; delayMs: number }[],
-  ): Promise<void> {
+    jobsAt: (requestedAt: Date) => { data: RefreshJobData; delayMs: number }[],
+  ): Promise<Date> {
+    const early = new Date();
+    const jobs = jobsAt(early);
     if (!recording || work.keys?.length || jobs.some((job) => job.delayMs === 0)) {
       await record(what, work);
-      await enqueue(jobs);
-      return;
+      // Taken after the record committed: a refresh that starts later also drains it.
+      const requestedAt = new Date();
+      await enqueue(jobsAt(requestedAt));
+      return requestedAt;
     }
     const [recorded, enqueued] = await Promise.allSettled([record(what, work), enqueue(jobs)]);
     if (recorded.status === 'rejected') throw recorded.reason;
     if (enqueued.status === 'rejected') throw enqueued.reason;
+    return early;
   }
 
   async function emit(event: string, payload: Record<string, unknown> = {}, emitOptions: EmitOptions = {}): Promise<RefreshHandle> {
@@ -223,18 +228,18 @@ export function createProducer(options: ProducerOptions): Producer {
       return handle(new Date(), affected, true);
     }
     // Taken after the app's write committed (emit follows it): a refresh that starts later covers it.
-    const requestedAt = new Date();
-    const jobs = views.map((view) => ({
-      data: parseRefreshJob({
-        view: view.name,
-        reason: 'event',
-        triggerDetail: event,
-        requestedAt: requestedAt.toISOString(),
-        scope: keyed.has(view.name) ? 'keys' : 'view',
-      }),
-      delayMs: view.coalesceWindowMs,
-    }));
-    await recordThenEnqueue(`the request of ${event}`, { event, keys: dirty, requests }, jobs);
+    const jobsAt = (requestedAt: Date) =>
+      views.map((view) => ({
+        data: parseRefreshJob({
+          view: view.name,
+          reason: 'event',
+          triggerDetail: event,
+          requestedAt: requestedAt.toISOString(),
+          scope: keyed.has(view.name) ? 'keys' : 'view',
+        }),
+        delayMs: view.coalesceWindowMs,
+      }));
+    const requestedAt = await recordThenEnqueue(`the request of ${event}`, { event, keys: dirty, requests }, jobsAt);
     logger.debug({ event, views: views.map((v) => v.name), keys: dirty.length }, 'event enqueued');
     return handle(requestedAt, affected);
   }
@@ -246,12 +251,13 @@ export function createProducer(options: ProducerOptions): Producer {
     const view = catalog.get(name);
     const reason = refreshOptions.reason ?? 'manual';
     const triggerDetail = refreshOptions.detail ?? null;
-    const requestedAt = new Date();
-    const job = {
-      data: parseRefreshJob({ view: view.name, reason, triggerDetail, requestedAt: requestedAt.toISOString(), mode: refreshOptions.mode ?? 'auto' }),
-      delayMs: 0,
-    };
-    await recordThenEnqueue(`the refresh of ${view.name}`, { requests: [{ view: view.name, reason, triggerDetail, dueInMs: 0 }] }, [job]);
+    const jobsAt = (requestedAt: Date) => [
+      {
+        data: parseRefreshJob({ view: view.name, reason, triggerDetail, requestedAt: requestedAt.toISOString(), mode: refreshOptions.mode ?? 'auto' }),
+        delayMs: 0,
+      },
+    ];
+    const requestedAt = await recordThenEnqueue(`the refresh of ${view.name}`, { requests: [{ view: view.name, reason, triggerDetail, dueInMs: 0 }] }, jobsAt);
     return handle(requestedAt, [view.name, ...catalog.downstreamOf(view.name).map((v) => v.name)]);
   }
 
