@@ -1,3 +1,4 @@
+import { createRequire } from "node:module"; const require = createRequire(import.meta.url);
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
@@ -55,7 +56,7 @@ describe('a worker while PostgreSQL restarts under it', () => {
     }
   };
 
-  it('the worker process stays alive, and a refresh requested after the last restart succeeds', { timeout: 180_000 }, async () => {
+  it('the worker process stays alive, and a refresh requested after the last restart succeeds', { timeout: 240_000 }, async () => {
     const worker = processes.cli(['worker'], env, { cwd: ROOT });
     await worker.waitFor('worker started');
 
@@ -72,6 +73,7 @@ describe('a worker while PostgreSQL restarts under it', () => {
       }
     };
     const loops = [refreshLoop(), refreshLoop()];
+    const startedAt = Date.now();
     try {
       for (const [i, mode] of MODES.entries()) {
         // Each restart finds the worker connected again, with requests made since the last one.
@@ -89,12 +91,17 @@ describe('a worker while PostgreSQL restarts under it', () => {
       await Promise.all(loops);
     }
     const roleRestarts = worker.output().split('restarting the role').length - 1;
-    console.log(`${MODES.length} PostgreSQL restarts: the worker role was restarted ${roleRestarts} times inside the same mvfleet worker process`);
+    const restartsMs = Date.now() - startedAt;
+    require("node:fs").writeFileSync("/tmp/worker-out.log", worker.output());
 
     const [{ requestedAt }] = await sql<[{ requestedAt: Date }]>`SELECT now() AS "requestedAt"`;
     // Up to a minute: a role that died holding jobs leaves them locked until BullMQ finds them stalled.
     const refresh = await runCli(['refresh', VIEW, '--wait', '--timeout', '90'], env, { cwd: ROOT, timeoutMs: 100_000 });
     expect(refresh.code, refresh.stderr).toBe(0);
+    console.log(
+      `${MODES.length} PostgreSQL restarts in ${(restartsMs / 1000).toFixed(1)} s: the worker role was restarted ${roleRestarts} times ` +
+        `inside the same mvfleet worker process; a refresh requested after the last one finished in ${((Date.now() - startedAt - restartsMs) / 1000).toFixed(1)} s`,
+    );
     const rows = await sql<{ status: string }[]>`
       SELECT status FROM mvfleet.mv_refresh_log
       WHERE view_name = ${VIEW} AND started_at > ${requestedAt} AND status = 'success'`;

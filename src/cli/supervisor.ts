@@ -42,16 +42,28 @@ export interface SuperviseOptions {
    */
   initialDelayMs?: number;
   /**
-   * Cap of the restart delay; a child that ran this long before dying restarts after `initialDelayMs` again.
-   * @defaultValue 30000
+   * Cap of the restart delay. Low, because the usual reason for a restart (PostgreSQL or the
+   * queue restarting) ends by itself, and pending refreshes wait on the role in the meantime;
+   * a crash loop costs one connection attempt per cap.
+   * @defaultValue 5000
    */
   maxDelayMs?: number;
+  /**
+   * A child that ran this long before dying was healthy: it restarts after `initialDelayMs`
+   * again. Only a crash loop (children dying sooner than this) pays the doubling delay, so a
+   * worker that outlived one PostgreSQL restart is not kept down for half a minute by the next.
+   * @defaultValue 10000
+   */
+  healthyAfterMs?: number;
 }
 
 /** What a usage or config error exits with (`UsageError`, `ConfigError`): restarting cannot fix it. */
 const USAGE_EXIT_CODE = 2;
 
-const superviseDefaults = { initialDelayMs: 500, maxDelayMs: 30_000 } satisfies Pick<Required<SuperviseOptions>, 'initialDelayMs' | 'maxDelayMs'>;
+const superviseDefaults = { initialDelayMs: 500, maxDelayMs: 5_000, healthyAfterMs: 10_000 } satisfies Pick<
+  Required<SuperviseOptions>,
+  'initialDelayMs' | 'maxDelayMs' | 'healthyAfterMs'
+>;
 
 interface RunOutcome {
   /** The exit code the command returned, when it returned (it did not die). */
@@ -67,14 +79,14 @@ interface RunOutcome {
  * Runs the role in a child until it finishes on its own terms and resolves to that exit code:
  * a normal stop, or an error its command returned on the first start (a usage, config or
  * connection error fails fast, as without a supervisor). A child that dies instead (uncaught
- * exception, killed) is logged with its cause and started again after a capped, doubling
- * delay; so is a restarted child whose command fails (other than on usage or config), since
+ * exception, killed) is logged with its cause and started again after a delay that doubles
+ * while children keep dying young (capped); so is a restarted child whose command fails (other than on usage or config), since
  * what killed its predecessor (PostgreSQL restarting) may still be going on. SIGINT/SIGTERM
  * reach the child through `signal`.
  */
 export async function superviseRole(options: SuperviseOptions): Promise<number> {
   const { entry, args, role, logger, signal, force } = options;
-  const { initialDelayMs, maxDelayMs } = { ...superviseDefaults, ...options };
+  const { initialDelayMs, maxDelayMs, healthyAfterMs } = { ...superviseDefaults, ...options };
   let restartDelay = initialDelayMs;
   for (let restarts = 0; ; restarts += 1) {
     const outcome = await runChild(entry, args, signal, force);
@@ -86,7 +98,7 @@ export async function superviseRole(options: SuperviseOptions): Promise<number> 
       logger.error({ role, cause: crashCause(outcome.stderrTail) }, `${role} died while stopping (${how})`);
       return outcome.code || 1;
     }
-    if (outcome.ranMs >= maxDelayMs) restartDelay = initialDelayMs;
+    if (outcome.ranMs >= healthyAfterMs) restartDelay = initialDelayMs;
     const what = finished === null ? `died unexpectedly (${how})` : `failed to start again (${how})`;
     logger.error(
       { role, cause: crashCause(outcome.stderrTail), restart: restarts + 1, delayMs: restartDelay },
