@@ -1,4 +1,3 @@
-import { createRequire } from "node:module"; const require = createRequire(import.meta.url);
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
@@ -92,7 +91,6 @@ describe('a worker while PostgreSQL restarts under it', () => {
     }
     const roleRestarts = worker.output().split('restarting the role').length - 1;
     const restartsMs = Date.now() - startedAt;
-    require("node:fs").writeFileSync("/tmp/worker-out.log", worker.output());
 
     const [{ requestedAt }] = await sql<[{ requestedAt: Date }]>`SELECT now() AS "requestedAt"`;
     // Up to a minute: a role that died holding jobs leaves them locked until BullMQ finds them stalled.
