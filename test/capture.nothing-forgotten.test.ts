@@ -34,7 +34,8 @@ const writes: Write[] = [
   (sql, pick) => sql`UPDATE invoices SET paid_on = (paid_on + ${1 + pick(90)} * interval '1 day')::date
                      WHERE id = (SELECT id FROM invoices WHERE status = 'paid' AND paid_on IS NOT NULL ORDER BY id OFFSET ${pick(40)} LIMIT 1)`,
   (sql, pick) => sql`DELETE FROM expenses WHERE id = (SELECT id FROM expenses ORDER BY id OFFSET ${pick(40)} LIMIT 1)`,
-  (sql, pick) => sql`UPDATE projects SET client_id = client_id WHERE id = (SELECT id FROM projects ORDER BY id OFFSET ${pick(24)} LIMIT 1)`,
+  // A project renamed: every month of it changes (its capture maps part of the key).
+  (sql, pick) => sql`UPDATE projects SET name = ${`Project ${pick(1e6)}`} WHERE id = (SELECT id FROM projects ORDER BY id OFFSET ${pick(24)} LIMIT 1)`,
   (sql, pick) => sql`
     INSERT INTO rincian_referensi (ahsp_id, kategori, kode_item, uraian_item, satuan_item, koefisien)
     SELECT id, 'BHN', 'M.1', 'Semen', 'kg', ${pick(5)} FROM ahsp_referensi ORDER BY id OFFSET ${pick(20)} LIMIT 1`,

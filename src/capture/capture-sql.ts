@@ -38,9 +38,14 @@ export interface CaptureInstall {
 
 const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
 
-/** The row expressions of the view's scope key, each in its key column's type, as a select list. */
+/** The mapped scope key columns of a source: their position in the key and their row expression. */
+function mappedKeyColumns(source: CatalogCaptureSource): { index: number; expression: string; sqlType: string }[] {
+  return source.key!.flatMap(({ column, expression }, index) => (expression === null ? [] : [{ index, expression, sqlType: column.sqlType }]));
+}
+
+/** The row expressions of the mapped scope key columns, each in its key column's type, as a select list. */
 function keyColumns(source: CatalogCaptureSource): string {
-  return source.key!.map(({ column, expression }, i) => `(${expression})::${column.sqlType} AS k${i}`).join(', ');
+  return mappedKeyColumns(source).map(({ index, expression, sqlType }) => `(${expression})::${sqlType} AS k${index}`).join(', ');
 }
 
 /**
@@ -71,11 +76,13 @@ export function captureInstall(store: EngineStore, view: CatalogView, source: Ca
   let body: string;
   if (source.key) {
     const keys = quoteQualified(store.dirtyKeys);
-    const names = source.key.map((_, i) => `k${i}`);
+    const names = mappedKeyColumns(source).map(({ index }) => `k${index}`);
     // Distinct keys first (plain values hash fast), one jsonb array per key after. A row whose
-    // key has a NULL belongs to no keyed row of the view.
+    // key has a NULL belongs to no keyed row of the view. An unmapped key column is a JSON
+    // null in the recorded key: a partial key, matching every value of that column.
+    const keyArray = source.key.map(({ expression }, index) => (expression === null ? 'NULL' : `k${index}`)).join(', ');
     const record = (rows: string) => `INSERT INTO ${keys} (view_name, key, event)
-        SELECT ${viewName}, jsonb_build_array(${names.join(', ')}), ${detail}
+        SELECT ${viewName}, jsonb_build_array(${keyArray}), ${detail}
         FROM (${rows}) AS touched
         WHERE ${names.map((name) => `${name} IS NOT NULL`).join(' AND ')};`;
     const key = keyColumns(source);

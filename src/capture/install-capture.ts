@@ -68,6 +68,7 @@ export async function captureProblems(sql: Queryable, catalog: Catalog, inTransa
         if (!columns.has(column)) problems.push(`${at}.columns: ${source.table} has no column ${column}`);
       }
       for (const { column, expression } of source.key ?? []) {
+        if (expression === null) continue;
         const type = await expressionType(sql, source.table, expression, inTransaction);
         if ('error' in type) problems.push(`${at}.key.${column.name}: ${type.error}`);
         else if (!(COMPATIBLE[column.sqlType] ?? [column.sqlType]).includes(type.type)) {

@@ -14,9 +14,11 @@ export interface CaptureSource {
   /**
    * Keyed views: each scope key column's value in a row of this table (`{ tournament_id:
    * 'tournament_id' }`, `{ month: { sql: "date_trunc('month', paid_on)::date" } }`). A write
-   * then records the keys of the rows it inserted, updated (old and new) or deleted. Leave
-   * it out, or map only some scope key columns, and every write refreshes the whole view,
-   * as it always does for a materialized view.
+   * then records the keys of the rows it inserted, updated (old and new) or deleted. Map only
+   * some scope key columns (a write to `projects` names a project, not a month) and a write
+   * recomputes the view's rows matching that part of the key: every month of the project.
+   * Leave it out and every write refreshes the whole view, as it always does for a
+   * materialized view.
    */
   key?: Readonly<Record<string, CaptureKeyValue>>;
   /** Only UPDATEs that change one of these columns are captured; INSERT and DELETE always are. */
@@ -31,9 +33,10 @@ export interface CatalogCaptureSource {
   table: string;
   /**
    * SQL expressions over a row of `table` giving the view's scope key, in scope-key order
-   * with the key columns' types; null: writes refresh the whole view.
+   * with the key columns' types; an unmapped column's expression is null (the write touches
+   * every value of it: a partial key). null: writes refresh the whole view.
    */
-  key: readonly { column: KeyColumn; expression: string }[] | null;
+  key: readonly { column: KeyColumn; expression: string | null }[] | null;
   /** Watched columns for UPDATE; null: every UPDATE. */
   columns: readonly string[] | null;
 }
@@ -78,12 +81,13 @@ export function resolveCapture(
         problems.push(`${at}.key.${column}: sql must be one expression over the row`);
       }
     }
-    const complete = scopeKey.length > 0 && scopeKey.every((key) => mapped.some(([column]) => column === key.name));
+    const keyed = scopeKey.length > 0 && scopeKey.some((key) => mapped.some(([column]) => column === key.name));
     resolved.push({
       table,
-      key: complete
+      key: keyed
         ? scopeKey.map((key) => {
-            const value = source.key![key.name]!;
+            const value = source.key![key.name];
+            if (value === undefined) return { column: key, expression: null };
             return { column: key, expression: typeof value === 'string' ? `"${value}"` : `(${value.sql})` };
           })
         : null,

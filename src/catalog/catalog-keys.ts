@@ -45,6 +45,12 @@ export interface CatalogKeys {
   scopeKey: readonly KeyColumn[];
   /** The defining SELECT restricted to a set of keys: `$1 … $n` are arrays, one per scope key column. */
   keyedSql: string;
+  /**
+   * The defining SELECT restricted to a set of partial keys whose `present` columns are
+   * given (`$1 …` are their arrays, in key order); the others are unrestricted. Rendered once
+   * per shape.
+   */
+  keyedSqlFor: (present: readonly boolean[]) => string;
   eventKeys: Readonly<Record<string, Readonly<Record<string, KeyField>>>>;
   fullRebuildShare: number;
 }
@@ -88,5 +94,13 @@ export function resolveKeys(name: string, definition: ViewDefinition, fields: Pg
   } catch (error) {
     problems.push((error as Error).message);
   }
-  return { scopeKey, keyedSql, eventKeys: keyed.eventKeys, fullRebuildShare };
+  const byShape = new Map<string, string>();
+  const keyedSqlFor = (present: readonly boolean[]): string => {
+    if (present.every(Boolean)) return keyedSql;
+    const shape = present.map((column) => (column ? '1' : '0')).join('');
+    let text = byShape.get(shape);
+    if (text === undefined) byShape.set(shape, (text = render(keyed.query(keySetScope(name, scopeKey, present)))));
+    return text;
+  };
+  return { scopeKey, keyedSql, keyedSqlFor, eventKeys: keyed.eventKeys, fullRebuildShare };
 }

@@ -9,6 +9,21 @@ import { arrayLiteral } from '../core/pg-values.js';
  */
 export type KeyTuple = (string | number)[];
 
+/**
+ * A key as drained from `mv_dirty_keys`: a {@link KeyTuple}, or a partial key whose null
+ * values match every value of their column (a capture that maps part of the scope key
+ * records one: a write to `projects` touches every month of the project). At least one
+ * value is given.
+ */
+export type KeyPattern = (string | number | null)[];
+
+/** Which columns of a key pattern are given (not "every value"). */
+export const presentColumns = (key: KeyPattern): boolean[] => key.map((value) => value !== null);
+
+/** Whether `key` (a full key) matches `pattern`. */
+export const matchesPattern = (key: KeyPattern, pattern: KeyPattern): boolean =>
+  pattern.every((value, index) => value === null || value === key[index]);
+
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 /** The largest value of each PostgreSQL integer type that a JS number holds exactly. */
@@ -84,32 +99,53 @@ export function eventKey(view: CatalogView, event: string, payload: Readonly<Rec
 }
 
 /**
- * Splits tuples drained from `mv_dirty_keys` into keys of the view's current scope key and
- * the rest (recorded by an older producer under another scope, or written by hand): a
- * malformed key must not fail every refresh of the view.
+ * Splits tuples drained from `mv_dirty_keys` into key patterns of the view's current scope
+ * key and the rest (recorded by an older producer under another scope, or written by hand):
+ * a malformed key must not fail every refresh of the view.
  */
-export function partitionKeys(view: CatalogView, tuples: readonly unknown[]): { valid: KeyTuple[]; invalid: unknown[] } {
+export function partitionKeys(view: CatalogView, tuples: readonly unknown[]): { valid: KeyPattern[]; invalid: unknown[] } {
   const scope = view.keyed!.scopeKey;
-  const valid: KeyTuple[] = [];
+  const valid: KeyPattern[] = [];
   const invalid: unknown[] = [];
   for (const tuple of tuples) {
     const ok =
       Array.isArray(tuple) &&
       tuple.length === scope.length &&
+      tuple.some((value) => value !== null) &&
       scope.every((column, index) => {
+        if (tuple[index] === null) return true;
         const canonical = canonicalKeyValue(column.sqlType, tuple[index]);
         return 'value' in canonical && canonical.value === tuple[index];
       });
-    if (ok) valid.push(tuple as KeyTuple);
+    if (ok) valid.push(tuple as KeyPattern);
     else invalid.push(tuple);
   }
   return { valid, invalid };
 }
 
 /**
- * Key tuples as one array per scope key column: the parameters of `CatalogKeys.keyedSql`. Sent
- * as array literals, so that a client whose date-array serializer Drizzle replaced can send them.
+ * Key patterns as one array per scope key column: the parameters of `CatalogKeys.keyedSql`
+ * (a partial key's missing values are NULL). Sent as array literals, so that a client whose
+ * date-array serializer Drizzle replaced can send them. With `present`, only those columns.
  */
-export function keyColumnsOf(view: CatalogView, keys: readonly KeyTuple[]): string[] {
-  return view.keyed!.scopeKey.map((_, index) => arrayLiteral(keys.map((key) => key[index]!)));
+export function keyColumnsOf(view: CatalogView, keys: readonly KeyPattern[], present?: readonly boolean[]): string[] {
+  return view.keyed!.scopeKey.flatMap((_, index) => (present && !present[index] ? [] : [arrayLiteral(keys.map((key) => key[index]!))]));
+}
+
+/**
+ * Key patterns grouped by the columns they give (full keys in one group, each partial shape
+ * in another), with the keys a partial key of the set already covers left out.
+ */
+export function groupByShape(keys: readonly KeyPattern[]): { present: boolean[]; keys: KeyPattern[] }[] {
+  const partial = keys.filter((key) => key.includes(null));
+  const groups = new Map<string, { present: boolean[]; keys: KeyPattern[] }>();
+  for (const key of keys) {
+    if (partial.some((pattern) => pattern !== key && matchesPattern(key, pattern) && !matchesPattern(pattern, key))) continue;
+    const present = presentColumns(key);
+    const shape = present.map(Number).join('');
+    let group = groups.get(shape);
+    if (!group) groups.set(shape, (group = { present, keys: [] }));
+    group.keys.push(key);
+  }
+  return [...groups.values()];
 }

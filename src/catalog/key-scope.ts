@@ -33,8 +33,12 @@ export interface KeyColumn {
 /**
  * The scope of a set of keys, passed as one array parameter per key column: key column `i`
  * is `$i+1` (`$1::integer[]`), so the rendered text carries no values of its own.
+ *
+ * With `present`, the keys are partial (a write to `projects` names a project, not a month):
+ * only the columns `present` marks are restricted, numbered `$1 …` in key order among them;
+ * every other column's `match` is `TRUE`.
  */
-export function keySetScope(view: string, keyColumns: readonly KeyColumn[]): KeyScope {
+export function keySetScope(view: string, keyColumns: readonly KeyColumn[], present?: readonly boolean[]): KeyScope {
   return {
     match(column, expression) {
       const index = keyColumns.findIndex((key) => key.name === column);
@@ -43,7 +47,9 @@ export function keySetScope(view: string, keyColumns: readonly KeyColumn[]): Key
           `catalog view ${view}: keys.match('${column}') names no scope key column (${keyColumns.map((key) => key.name).join(', ')})`,
         );
       }
-      return sql`${expression} = ANY(${sql.raw(`$${index + 1}::${keyColumns[index]!.sqlType}[]`)})`;
+      if (present && !present[index]) return sql`TRUE`;
+      const parameter = present ? present.slice(0, index + 1).filter(Boolean).length : index + 1;
+      return sql`${expression} = ANY(${sql.raw(`$${parameter}::${keyColumns[index]!.sqlType}[]`)})`;
     },
   };
 }

@@ -24,9 +24,9 @@ export function toDate(value: Date | string | null): Date | null {
 }
 
 /**
- * Values as an array parameter in PostgreSQL's text form (`{"7","2026-03-01"}`), for a
+ * Values as an array parameter in PostgreSQL's text form (`{"7","2026-03-01",NULL}`), for a
  * `$n::type[]` cast: no array serializer of the client is involved.
  */
-export function arrayLiteral(values: readonly (string | number)[]): string {
-  return `{${values.map((value) => `"${String(value).replace(/["\\]/g, '\\$&')}"`).join(',')}}`;
+export function arrayLiteral(values: readonly (string | number | null)[]): string {
+  return `{${values.map((value) => (value === null ? 'NULL' : `"${String(value).replace(/["\\]/g, '\\$&')}"`)).join(',')}}`;
 }

@@ -1,6 +1,6 @@
 import type { CatalogView } from '../catalog/catalog.js';
 import type { Queryable } from '../core/db.js';
-import { keyColumnsOf, type KeyTuple } from '../catalog/event-keys.js';
+import { groupByShape, keyColumnsOf, type KeyPattern } from '../catalog/event-keys.js';
 import { quoteIdent } from '../core/identifiers.js';
 import { quoteQualified, type EngineStore } from '../store/engine-schema.js';
 
@@ -14,37 +14,59 @@ import { quoteQualified, type EngineStore } from '../store/engine-schema.js';
 const columnList = (view: CatalogView, alias?: string) =>
   view.columns.map((column) => (alias ? `${alias}.${quoteIdent(column)}` : quoteIdent(column))).join(', ');
 
-/** The distinct keys passed as parameters, as a relation with the scope key's column names. */
-export function keyRelation(view: CatalogView): string {
-  const scope = view.keyed!.scopeKey;
+/** The scope key columns a set of keys gives (all of them, or those `present` marks). */
+const givenColumns = (view: CatalogView, present?: readonly boolean[]) =>
+  view.keyed!.scopeKey.filter((_, index) => !present || present[index]);
+
+/** The distinct keys passed as parameters, as a relation with the given columns' names. */
+export function keyRelation(view: CatalogView, present?: readonly boolean[]): string {
+  const scope = givenColumns(view, present);
   const arrays = scope.map((column, index) => `$${index + 1}::${column.sqlType}[]`).join(', ');
   return `(SELECT DISTINCT * FROM unnest(${arrays}) AS k(${scope.map((column) => quoteIdent(column.name)).join(', ')}))`;
 }
 
-/** `(alias.k1, alias.k2) IN <the keys>`: rows of the key set. */
-export function inKeys(view: CatalogView, alias: string): string {
-  const scope = view.keyed!.scopeKey.map((column) => `${alias}.${quoteIdent(column.name)}`);
-  return `(${scope.join(', ')}) IN ${keyRelation(view)}`;
+/** `(alias.k1, alias.k2) IN <the keys>`: rows of the key set (of a partial key set: matching its given columns). */
+export function inKeys(view: CatalogView, alias: string, present?: readonly boolean[]): string {
+  const scope = givenColumns(view, present).map((column) => `${alias}.${quoteIdent(column.name)}`);
+  return `(${scope.join(', ')}) IN ${keyRelation(view, present)}`;
 }
 
 /**
- * A targeted refresh, in one statement: the keys' rows are recomputed from the key-restricted
- * definition, upserted (a row whose values did not change is left alone: no new version, no
- * WAL), and the keys' stored rows the definition no longer gives are deleted (a key gone from
- * the sources disappears). One statement in the refresh transaction, so readers see every key
- * either before or after, never missing. The upsert and the delete touch disjoint rows.
+ * A targeted refresh: the keys' rows are recomputed from the key-restricted definition,
+ * upserted (a row whose values did not change is left alone: no new version, no WAL), and
+ * the keys' stored rows the definition no longer gives are deleted (a key gone from the
+ * sources disappears). One statement per shape of key (full keys; each kind of partial key,
+ * which recomputes every row matching the part it gives), all in the refresh transaction, so
+ * readers see every key either before or after, never missing.
  */
 export async function recomputeKeys(
   tx: Queryable,
   view: CatalogView,
-  keys: readonly KeyTuple[],
+  keys: readonly KeyPattern[],
+): Promise<{ inserted: number; updated: number; deleted: number }> {
+  const total = { inserted: 0, updated: 0, deleted: 0 };
+  for (const group of groupByShape(keys)) {
+    const counts = await recomputeShape(tx, view, group.keys, group.present);
+    total.inserted += counts.inserted;
+    total.updated += counts.updated;
+    total.deleted += counts.deleted;
+  }
+  return total;
+}
+
+/** One statement of {@link recomputeKeys}: keys that all give the `present` columns. The upsert and the delete touch disjoint rows. */
+async function recomputeShape(
+  tx: Queryable,
+  view: CatalogView,
+  keys: readonly KeyPattern[],
+  present: readonly boolean[],
 ): Promise<{ inserted: number; updated: number; deleted: number }> {
   const target = quoteIdent(view.name);
   const columns = view.columns.map(quoteIdent);
   const unique = view.uniqueKey.map(quoteIdent);
   const [row] = await tx.unsafe<[{ inserted: number; updated: number; deleted: number }]>(
     `WITH fresh AS MATERIALIZED (
-       SELECT ${columnList(view, 'd')} FROM (${view.keyed!.keyedSql}) AS d WHERE ${inKeys(view, 'd')}
+       SELECT ${columnList(view, 'd')} FROM (${view.keyed!.keyedSqlFor(present)}) AS d WHERE ${inKeys(view, 'd', present)}
      ), upserted AS (
        INSERT INTO ${target} AS t (${columnList(view)}) SELECT ${columnList(view)} FROM fresh
        ON CONFLICT (${unique.join(', ')}) DO UPDATE SET ${columns.map((column) => `${column} = excluded.${column}`).join(', ')}
@@ -52,15 +74,15 @@ export async function recomputeKeys(
        RETURNING (t.xmax = 0) AS inserted
      ), removed AS (
        DELETE FROM ${target} AS v
-       WHERE ${inKeys(view, 'v')} AND NOT EXISTS (SELECT 1 FROM fresh AS f WHERE ${unique.map((c) => `f.${c} = v.${c}`).join(' AND ')})
+       WHERE ${inKeys(view, 'v', present)} AND NOT EXISTS (SELECT 1 FROM fresh AS f WHERE ${unique.map((c) => `f.${c} = v.${c}`).join(' AND ')})
        RETURNING 1
      )
      SELECT count(*) FILTER (WHERE inserted)::int AS inserted, count(*) FILTER (WHERE NOT inserted)::int AS updated,
             (SELECT count(*) FROM removed)::int AS deleted
      FROM upserted`,
-    keyColumnsOf(view, keys),
-    // Prepared (the text is fixed per view): parsing, describing and planning the view's
-    // definition costs more than recomputing one key (measured 1.1 vs 0.6 ms per statement).
+    keyColumnsOf(view, keys, present),
+    // Prepared (the text is fixed per view and shape): parsing, describing and planning the
+    // view's definition costs more than recomputing one key (measured 1.1 vs 0.6 ms per statement).
     { prepare: true },
   );
   return row;
@@ -76,7 +98,7 @@ export async function recomputeKeys(
 export async function rebuildTable(
   tx: Queryable, store: EngineStore,
   view: CatalogView,
-  announced: readonly KeyTuple[],
+  announced: readonly KeyPattern[],
 ): Promise<{ rowsAfter: number; rowsCorrected: number }> {
   const target = quoteIdent(view.name);
   const unique = view.uniqueKey.map(quoteIdent);
@@ -88,12 +110,14 @@ export async function rebuildTable(
   // still unannounced then counts as corrected. Recorded keys are compared as jsonb, never
   // cast, so a malformed one cannot fail the rebuild.
   const viewParam = `$${scope.length + 1}`;
+  // A partial key (a null value) announces every value of its missing columns.
+  const arrays = view.keyed!.scopeKey.map((column, index) => `$${index + 1}::${column.sqlType}[]`).join(', ');
   const unannounced = (alias: string) =>
-    `LEFT JOIN ${keyRelation(view)} AS a ON ${scope.map((column) => `a.${column} = ${alias}.${column}`).join(' AND ')}
-     WHERE a.${scope[0]} IS NULL
+    `WHERE NOT EXISTS (SELECT 1 FROM unnest(${arrays}) AS a(${scope.join(', ')})
+                       WHERE ${scope.map((column) => `(a.${column} IS NULL OR a.${column} = ${alias}.${column})`).join(' AND ')})
        AND NOT EXISTS (SELECT 1 FROM ${quoteQualified(store.dirtyKeys)} AS r
                        WHERE r.view_name = ${viewParam}::text
-                         AND r.key = jsonb_build_array(${scope.map((column) => `${alias}.${column}`).join(', ')}))`;
+                         AND ${scope.map((column, index) => `(r.key -> ${index}) IN ('null'::jsonb, to_jsonb(${alias}.${column}))`).join(' AND ')})`;
   const params = [...keyColumnsOf(view, announced), view.name];
 
   // LIKE the target, so values take the table's types (e.g. its numeric scale) before they are compared.

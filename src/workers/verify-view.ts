@@ -40,9 +40,11 @@ export async function verifyView(sql: Sql, store: EngineStore, view: CatalogView
       ? view.fields.map((field) => `d.${quoteIdent(field.name)}::${field.getSQLType()} AS ${quoteIdent(field.name)}`).join(', ')
       : columns;
   const unique = view.uniqueKey.map(quoteIdent).join(', ');
+  // A waiting key, or a partial key (null values) matching the row's key.
   const pendingKey = view.keyed
-    ? `jsonb_build_array(${view.keyed.scopeKey.map((column) => quoteIdent(column.name)).join(', ')})
-         IN (SELECT key FROM ${quoteQualified(store.dirtyKeys)} WHERE view_name = $1)`
+    ? `EXISTS (SELECT 1 FROM ${quoteQualified(store.dirtyKeys)} AS r WHERE r.view_name = $1 AND ${view.keyed.scopeKey
+        .map((column, index) => `(r.key -> ${index}) IN ('null'::jsonb, to_jsonb(${quoteIdent(column.name)}))`)
+        .join(' AND ')})`
     : 'false';
   const text = `
     WITH fresh AS MATERIALIZED (SELECT ${freshColumns} FROM (${view.definitionSql}) AS d),

@@ -103,12 +103,12 @@ export const demoViewDefinitions: readonly ViewDefinition[] = [
     events: ['invoice.paid', 'time_entry.approved', 'expense.approved'],
     coalesceWindowMs: KEYED_COALESCE_MS,
     // Months come from the same expressions the view groups by. A write to projects names
-    // no month, so it refreshes the whole view (projects change rarely).
+    // no month: it recomputes every month of the project (a partial key).
     capture: {
       invoices: { key: { project_id: 'project_id', month: { sql: "date_trunc('month', paid_on::timestamp)::date" } } },
       time_entries: { key: { project_id: 'project_id', month: { sql: "date_trunc('month', entry_date::timestamp)::date" } } },
       expenses: { key: { project_id: 'project_id', month: { sql: "date_trunc('month', incurred_on::timestamp)::date" } } },
-      projects: {},
+      projects: { key: { project_id: 'id' }, columns: ['name', 'project_code', 'client_id', 'firm_id'] },
     },
     keyed: {
       scopeKey: ['project_id', 'month'],
