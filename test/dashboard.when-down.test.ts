@@ -168,6 +168,11 @@ describe('dashboard page and refresh requests when a datastore is down', () => {
     expect(page).not.toContain(postgresPort);
     expect(page).not.toMatch(/ECONNREFUSED|\/tmp\/|\n\s+at /);
 
+    // A script that asks for JSON gets the API's answer instead of the page.
+    const asJson = await fetch(`${url}/`, { headers: { Accept: 'application/json' } });
+    expect(asJson.status).toBe(503);
+    expect(await asJson.json()).toEqual({ error: 'PostgreSQL is unreachable (the cause is in the dashboard log)' });
+
     const detailed = await (await fetch(`${url}/`, { headers: WITH_TOKEN })).text();
     expect(detailed).toMatch(/Cause: <code id="cause">[^<]+<\/code>/);
     expect(detailed).toContain(postgresPort);

@@ -10,11 +10,20 @@ import { UnavailableError } from './unavailable.js';
 export interface ErrorAnswerOptions {
   logger: Logger;
   /**
-   * Answer with the HTML error page instead of JSON (the routes that serve pages), and what it
-   * shows beside the error.
+   * Answer with the HTML error page instead of JSON (the routes that serve pages, to clients
+   * that accept HTML: see {@link wantsHtml}), and what it shows beside the error.
    * @defaultValue JSON `{ error }`
    */
   page?: Pick<ErrorPageModel, 'queue'> | undefined;
+}
+
+/**
+ * Whether a page's error goes out as the HTML error page: yes for browsers (and clients that
+ * accept anything), no for a script that asks for JSON only.
+ */
+export function wantsHtml(c: Context): boolean {
+  const accept = c.req.header('Accept') ?? '';
+  return accept.includes('text/html') || !accept.includes('application/json');
 }
 
 /**
@@ -49,7 +58,7 @@ export function answerError(c: Context, error: unknown, options: ErrorAnswerOpti
       cause: authenticated ? oneLine(error) : null,
     };
   }
-  if (options.page) {
+  if (options.page && wantsHtml(c)) {
     c.header('Cache-Control', 'no-store');
     return c.html(renderErrorPage({ now: new Date(), ...page, queue: options.page.queue }), status);
   }
