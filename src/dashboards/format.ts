@@ -74,3 +74,8 @@ export function formatNextRun(at: string | Date, now: Date): string {
   const when = seconds < 86_400 ? `${clock} UTC` : `${time.toLocaleString('en-US', { month: 'short', day: 'numeric', timeZone: 'UTC' })} ${clock} UTC`;
   return seconds < 30 ? `due now, ${when}` : `in ${formatWait(seconds)}, ${when}`;
 }
+
+/** `2026-01-31 12:00:00` (UTC, no zone suffix). */
+export function formatUtc(date: Date): string {
+  return date.toISOString().replace('T', ' ').slice(0, 19);
+}

@@ -1,7 +1,7 @@
 import { durationTrend } from './duration-trend.js';
-import { formatAge, formatBytes, formatCount, formatDuration, formatKeys, formatNextRun, formatRelative, formatStrategy } from './format.js';
-import { html, trusted, type SafeHtml } from './html.js';
-import { PAGE_CSS, PAGE_SCRIPT } from './page-assets.js';
+import { formatAge, formatBytes, formatCount, formatDuration, formatKeys, formatNextRun, formatRelative, formatStrategy, formatUtc } from './format.js';
+import { html, type SafeHtml } from './html.js';
+import { renderPageLayout } from './page-layout.js';
 import type { DurationPoint } from './recent-durations.js';
 import type { RefreshLogEntry } from './refresh-logs.js';
 import type { ViewRefreshStats } from './refresh-stats.js';
@@ -149,20 +149,22 @@ function summary(model: FreshnessPageModel, severities: Map<string, Severity>): 
       : verdict === 'warn'
         ? `All ${total} views fresh, ${warnings} with warnings`
         : `All ${total} views fresh`;
-  const queueTiles =
-    'error' in model.queue
-      ? html`<div class="tile crit"><a href="/queues"><b>?</b><span>queue unreachable</span></a></div>`
-      : (['waiting', 'active', 'delayed', 'failed'] as const).map((state) => {
-          const count = 'counts' in model.queue ? (model.queue.counts[state] ?? 0) : 0;
-          const tone = state === 'failed' && count > 0 ? 'crit' : state === 'active' && count > 0 ? 'run' : '';
-          return html`<div class="tile ${tone}"><a href="/queues"><b>${count}</b><span>jobs ${state}</span></a></div>`;
-        });
   return html`<section class="summary">
     <div class="verdict ${verdict}" id="verdict">${headline}<small>${verdict === 'ok' ? 'every view is within its freshness limit' : names.join(', ')}</small></div>
     <div class="tile ${stale > 0 ? 'crit' : 'ok'}"><b>${stale}</b><span>stale views</span></div>
     <div class="tile ${failing > 0 ? 'crit' : 'ok'}"><b>${failing}</b><span>failing views</span></div>
-    ${queueTiles}
+    ${queueTiles(model.queue)}
   </section>`;
+}
+
+/** The queue's job counts by state, or one tile saying the queue is unreachable. */
+export function queueTiles(queue: FreshnessPageModel['queue']): SafeHtml | SafeHtml[] {
+  if ('error' in queue) return html`<div class="tile crit"><a href="/queues"><b>?</b><span>queue unreachable</span></a></div>`;
+  return (['waiting', 'active', 'delayed', 'failed'] as const).map((state) => {
+    const count = queue.counts[state] ?? 0;
+    const tone = state === 'failed' && count > 0 ? 'crit' : state === 'active' && count > 0 ? 'run' : '';
+    return html`<div class="tile ${tone}"><a href="/queues"><b>${count}</b><span>jobs ${state}</span></a></div>`;
+  });
 }
 
 function recentFailures(model: FreshnessPageModel): SafeHtml {
@@ -208,11 +210,10 @@ export function renderFreshnessPage(model: FreshnessPageModel): string {
         <button data-action="unlock-board" title="Lets this browser retry, promote and clean jobs in Bull Board">Unlock Bull Board actions</button>
         <span class="muted">Buttons ask for MVFLEET_DASHBOARD_TOKEN once per tab.</span></div>`
     : html`<div class="toolbar"><span class="muted">Read-only: set MVFLEET_DASHBOARD_TOKEN to enable refresh buttons and Bull Board actions.</span></div>`;
-  return `<!doctype html>${html`<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>mvfleet · view freshness</title><style>${trusted(PAGE_CSS)}</style></head>
-<body><header><h1>mvfleet · materialized view freshness</h1><nav><a href="/queues">Bull Board</a><a href="/api/views">JSON</a><a href="/metrics">Metrics</a></nav></header>
-<main>
-<p id="flash" class="flash" role="status"></p>
+  return renderPageLayout({
+    title: 'view freshness',
+    script: true,
+    main: html`<p id="flash" class="flash" role="status"></p>
 ${toolbar}
 <div id="fleet">
 ${summary(model, severities)}
@@ -220,7 +221,7 @@ ${summary(model, severities)}
 <th class="num">Rows</th><th class="num">Size</th><th class="num">Next run</th><th>Alerts</th>${model.writesEnabled ? html`<th></th>` : ''}</tr></thead>
 <tbody>${ordered.map((status) => viewRow(status, model))}</tbody></table>
 <div class="columns">${recentFailures(model)}${recentRuns(model)}</div>
-<p class="muted">Updated ${model.now.toISOString().replace('T', ' ').slice(0, 19)} UTC · reloads every 30 s · queue “${model.queue.name}”</p>
-</div>
-</main><script>${trusted(PAGE_SCRIPT)}</script></body></html>`}`;
+<p class="muted">Updated ${formatUtc(model.now)} UTC · reloads every 30 s · queue “${model.queue.name}”</p>
+</div>`,
+  });
 }

@@ -82,7 +82,9 @@ export const PAGE_SCRIPT = `
   }
   async function reload() {
     const res = await fetch(location.pathname, { headers: { Accept: 'text/html' }, cache: 'no-store' });
-    if (!res.ok) return;
+    // The error page (PostgreSQL unreachable) has a #fleet too: swapping it in shows the outage
+    // instead of data that silently stopped updating, and the next good reload swaps it back.
+    if (!res.ok && !(res.headers.get('content-type') || '').startsWith('text/html')) return;
     const next = new DOMParser().parseFromString(await res.text(), 'text/html').getElementById('fleet');
     const current = document.getElementById('fleet');
     if (next && current) current.replaceWith(next);

@@ -5,9 +5,9 @@ import { Hono } from 'hono';
 import { Registry } from 'prom-client';
 import type { Catalog } from '../catalog/catalog.js';
 import type { Queryable } from '../core/db.js';
-import { ConfigError, oneLine } from '../core/errors.js';
+import { ConfigError } from '../core/errors.js';
 import { silentLogger, type Logger } from '../core/logger.js';
-import { accessGate, isAuthenticated } from './access.js';
+import { accessGate } from './access.js';
 import { createAllowedMethods, notFoundOrNotAllowed } from './allowed-methods.js';
 import { createHostCheck, isLoopbackHost, isWildcardAddress, LOOPBACK_HOSTS, requireAllowedHost } from './allowed-hosts.js';
 import { createTokenCheck } from './auth.js';
@@ -15,7 +15,7 @@ import { createAuthThrottle } from './auth-throttle.js';
 import { createSessionStore } from './board-sessions.js';
 import { createBoundedReads } from './bounded-reads.js';
 import { createBoardApp } from './bull-board.js';
-import { HttpError } from './http-error.js';
+import { answerError } from './error-answer.js';
 import { LOGIN_SCRIPT } from './login-page.js';
 import { PAGE_SCRIPT } from './page-assets.js';
 import { limitRequestBodies } from './request-body.js';
@@ -36,6 +36,12 @@ export interface DashboardOptions {
   catalog: Catalog;
   /** The refresh queue (`createRefreshQueue`): Bull Board, job counts, API refreshes. Not closed by the dashboard. */
   queue: Queue;
+  /**
+   * Where the queue's jobs live, as `QueueBackend.target` says it (`Redis at host:port`): a
+   * refresh request the queue does not take names it to the token's holders.
+   * @defaultValue undefined: such answers name the queue only
+   */
+  queueTarget?: string | undefined;
   /**
    * Bearer token for write endpoints and Bull Board actions (at least 16 characters).
    * @defaultValue undefined: writes answer 403 and Bull Board is read-only
@@ -66,8 +72,9 @@ export interface DashboardOptions {
    */
   trendPoints?: number;
   /**
-   * Bound on each probe and scrape call to PostgreSQL or the queue backend, in milliseconds
-   * (Redis commands otherwise wait for a reconnect indefinitely).
+   * Bound on each probe and scrape call to PostgreSQL or the queue backend, and on each step
+   * of a refresh request (recording it, enqueueing its job), in milliseconds (Redis commands
+   * otherwise wait for a reconnect indefinitely).
    * @defaultValue 3_000
    */
   dependencyTimeoutMs?: number;
@@ -143,6 +150,9 @@ export const dashboardDefaults = {
 
 /** Paths that skip the Host check and need no token: orchestrators probe them by IP, without credentials. */
 const HEALTH_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz']);
+
+/** Paths that serve HTML pages (the sign-in page needs no datastore and cannot fail). */
+const PAGE_PATHS: ReadonlySet<string> = new Set(['/']);
 
 /** A running HTTP listener. */
 export interface DashboardListener {
@@ -238,21 +248,17 @@ export function createDashboard(options: DashboardOptions): Dashboard {
   );
   app.use('*', accessGate({ tokenCheck, throttle, readsNeedToken: () => readsNeedToken, open: new Set([...HEALTH_PATHS, '/api/session']) }));
   app.route('/', healthRoutes({ sql, queue, timeoutMs, logger }));
-  app.route('/', pageRoutes({ reads, catalog, queue, nextRuns, writesEnabled: tokenCheck.configured, trendPoints, timeoutMs, timeZone: options.timeZone ?? dashboardDefaults.timeZone }));
+  app.route('/', pageRoutes({ reads, catalog, queue, nextRuns, writesEnabled: tokenCheck.configured, trendPoints, timeoutMs, timeZone: options.timeZone ?? dashboardDefaults.timeZone, logger }));
   app.route('/api', viewRoutes({ reads, catalog, nextRuns }));
-  app.route('/api', refreshRoutes({ sql, catalog, queue, tokenCheck, logger }));
+  app.route('/api', refreshRoutes({ sql, catalog, queue, queueTarget: options.queueTarget, tokenCheck, logger, timeoutMs }));
   app.route('/api', boardSessionRoutes(tokenCheck));
   app.route('/queues', createBoardApp({ queue, tokenCheck, basePath: '/queues' }));
   app.get('/metrics', async (c) => c.body(await registry.metrics(), 200, { 'Content-Type': registry.contentType }));
   options.extraRoutes?.(app);
 
   app.notFound(notFoundOrNotAllowed(createAllowedMethods(app)));
-  app.onError((error, c) => {
-    if (error instanceof HttpError) return c.json({ error: error.message }, error.status);
-    logger.error({ err: error, method: c.req.method, path: c.req.path }, 'dashboard request failed');
-    // The cause may name files, hosts and ports: only the token's holders get it in the answer.
-    return c.json({ error: isAuthenticated(c) ? `internal error: ${oneLine(error)}` : 'internal error (details in the dashboard log)' }, 500);
-  });
+  // Pages answer errors with the error page, everything else with JSON `{ error }`.
+  app.onError((error, c) => answerError(c, error, { logger, page: c.req.method === 'GET' && PAGE_PATHS.has(c.req.path) ? {} : undefined }));
 
   const listeners = new Set<DashboardListener>();
   let closed: Promise<void> | undefined;

@@ -137,6 +137,7 @@ export async function startDashboard(
     sql,
     catalog,
     queue,
+    queueTarget: services.backend.target,
     token: options.token,
     timeZone: options.timeZone ?? fleetDefaults.timeZone,
     allowedHosts: options.allowedHosts,

@@ -13,11 +13,23 @@ export async function requestRefresh(
   deps: { sql?: Queryable | undefined; queue: Queue; catalog: Catalog },
   request: EnqueueRefresh,
 ): Promise<{ jobId: string }> {
-  const view = deps.catalog.get(request.view);
-  if (deps.sql && request.scope !== 'keys') {
-    await recordRequests(deps.sql, deps.catalog.store, {
-      requests: [{ view: view.name, reason: request.reason, triggerDetail: request.triggerDetail ?? null, dueInMs: request.delayMs ?? 0 }],
-    });
-  }
+  if (deps.sql) await recordRefreshRequests(deps.sql, deps.catalog, [request]);
   return enqueueRefresh(deps.queue, deps.catalog, request);
+}
+
+/**
+ * The first half of {@link requestRefresh}, for callers that take the two steps themselves (the
+ * dashboard says which one failed): records the whole-view requests among `requests` in one
+ * statement, all or none. Once this resolves they are not lost, whatever becomes of their jobs.
+ */
+export async function recordRefreshRequests(sql: Queryable, catalog: Catalog, requests: readonly EnqueueRefresh[]): Promise<void> {
+  const wholeView = requests.filter((request) => request.scope !== 'keys');
+  await recordRequests(sql, catalog.store, {
+    requests: wholeView.map((request) => ({
+      view: catalog.get(request.view).name,
+      reason: request.reason,
+      triggerDetail: request.triggerDetail ?? null,
+      dueInMs: request.delayMs ?? 0,
+    })),
+  });
 }

@@ -1,3 +1,4 @@
+import { errorChain, isConnectionFailureCode } from '../core/connection-failures.js';
 import { MvfleetError } from '../core/errors.js';
 
 /**
@@ -48,27 +49,6 @@ export function isPermanentSqlState(sqlState: string | null): boolean {
 }
 
 /**
- * Failures of the connection rather than of the statement: postgres.js's own codes and the
- * socket errors Node reports. `ENOTFOUND` is left out on purpose: a misspelt host would
- * otherwise be waited on forever instead of failing.
- */
-const ENVIRONMENT_CODES = new Set([
-  'CONNECTION_CLOSED',
-  'CONNECTION_ENDED',
-  'CONNECTION_DESTROYED',
-  'CONNECT_TIMEOUT',
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
-]);
-/** admin_shutdown, crash_shutdown, cannot_connect_now, too_many_connections (and class 08, connection exception). */
-const ENVIRONMENT_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
-
-/**
  * Blames a failure on the environment or on the view (see {@link FailureOrigin}). Looks
  * through `cause` chains and the errors of an `AggregateError` (a refused connection to a
  * host with several addresses). A cancelled statement (57014) is the environment's when an
@@ -77,19 +57,10 @@ const ENVIRONMENT_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
  * the view's backoff, as before this distinction existed.
  */
 export function failureOrigin(error: unknown): FailureOrigin {
-  const seen = new Set<unknown>();
-  const pending = [error];
-  while (pending.length > 0) {
-    const current = pending.shift();
-    if (typeof current !== 'object' || current === null || seen.has(current)) continue;
-    seen.add(current);
-    const { code, message, cause, errors } = current as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
-    if (typeof code === 'string') {
-      if (ENVIRONMENT_CODES.has(code) || ENVIRONMENT_SQLSTATES.has(code) || /^08[0-9A-Z]{3}$/.test(code)) return 'environment';
-      if (code === '57014') return typeof message === 'string' && message.includes('due to user request') ? 'environment' : 'view';
-    }
-    pending.push(cause);
-    if (Array.isArray(errors)) pending.push(...(errors as unknown[]));
+  for (const { code, message } of errorChain(error)) {
+    if (typeof code !== 'string') continue;
+    if (isConnectionFailureCode(code)) return 'environment';
+    if (code === '57014') return typeof message === 'string' && message.includes('due to user request') ? 'environment' : 'view';
   }
   return 'view';
 }

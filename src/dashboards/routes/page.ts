@@ -2,8 +2,10 @@ import { Hono } from 'hono';
 import type { Queue } from 'bullmq';
 import type { Catalog, CatalogView } from '../../catalog/catalog.js';
 import { oneLine } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
 import { isAuthenticated } from '../access.js';
 import type { BoundedReads } from '../bounded-reads.js';
+import { answerError } from '../error-answer.js';
 import { renderFreshnessPage, type FreshnessPageModel } from '../freshness-page.js';
 import { readRecentDurations } from '../recent-durations.js';
 import { readRefreshLogs } from '../refresh-logs.js';
@@ -28,6 +30,7 @@ export interface PageRoutesDeps {
   timeoutMs: number;
   /** Zone of cron schedules that name none. */
   timeZone: string;
+  logger: Logger;
 }
 
 const STATS_DAYS = 7;
@@ -59,11 +62,16 @@ function redactModel(model: Pick<FreshnessPageModel, 'statuses' | 'stats' | 'que
       ...view,
       recent_failures: view.recent_failures.map((failure) => ({ ...failure, error_message: redactDetails(failure.error_message) })),
     })),
-    queue: 'error' in model.queue ? { name: model.queue.name, error: 'unreachable' } : model.queue,
+    queue: redactQueue(model.queue),
   };
 }
 
-/** `GET /`: the server-rendered freshness page. */
+/** The queue's state without the reason it could not be read (it names the queue's address). */
+function redactQueue(queue: FreshnessPageModel['queue']): FreshnessPageModel['queue'] {
+  return 'error' in queue ? { name: queue.name, error: 'unreachable' } : queue;
+}
+
+/** `GET /`: the server-rendered freshness page, or the error page (503 while PostgreSQL is unreachable). */
 export function pageRoutes(deps: PageRoutesDeps): Hono {
   const { reads, catalog, queue } = deps;
   const app = new Hono();
@@ -77,14 +85,23 @@ export function pageRoutes(deps: PageRoutesDeps): Hono {
         (error: unknown): FreshnessPageModel['queue'] => ({ name: queue.name, error: oneLine(error) }),
       ),
     ]);
-    const [statuses, stats, trends, recentRuns] = await reads((sql) =>
-      Promise.all([
-        readViewStatuses(sql, catalog, { nextRuns }),
-        readRefreshStats(sql, catalog, STATS_DAYS),
-        readRecentDurations(sql, catalog.store, views, deps.trendPoints),
-        readRefreshLogs(sql, catalog.store, { limit: 12 }),
-      ]),
-    );
+    let data;
+    try {
+      data = await reads((sql) =>
+        Promise.all([
+          readViewStatuses(sql, catalog, { nextRuns }),
+          readRefreshStats(sql, catalog, STATS_DAYS),
+          readRecentDurations(sql, catalog.store, views, deps.trendPoints),
+          readRefreshLogs(sql, catalog.store, { limit: 12 }),
+        ]),
+      );
+    } catch (error) {
+      // An HTML page, not the API's JSON: a browser shows the outage in the page's own layout,
+      // next to the queue's state, and the page reloads itself until PostgreSQL answers again.
+      const queueShown = isAuthenticated(c) ? queueState : redactQueue(queueState);
+      return answerError(c, error, { logger: deps.logger, page: { queue: queueShown } });
+    }
+    const [statuses, stats, trends, recentRuns] = data;
     const shown = { statuses, stats: stats.views, queue: queueState };
     c.header('Cache-Control', 'no-store');
     return c.html(
