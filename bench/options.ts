@@ -3,7 +3,7 @@ import { UsageError } from '../src/core/errors.js';
 import { isScaleName, SCALE_NAMES, type ScaleName } from '../examples/demo/seed/scales.js';
 
 /** The scenarios of issue 9, in the order they run; `--quick` runs these. */
-export const SCENARIOS = ['reads', 'refresh-overhead', 'event-storm', 'targeted', 'producer', 'fleet', 'metrics-scale', 'capture'] as const;
+export const SCENARIOS = ['reads', 'refresh-overhead', 'event-storm', 'targeted', 'producer', 'fleet', 'metrics-scale', 'capture', 'capture-storm'] as const;
 /**
  * Scenarios that run after those in a full run, or when `--only` names them, never by
  * default under `--quick`: they start and restart services of their own for a minute or more.

@@ -17,6 +17,7 @@ import { parseBenchArgs, USAGE, type ScenarioName } from './options.js';
 import { deletePrefix } from './redis-keys.js';
 import { renderReport, writeReport, type BenchReport } from './report.js';
 import { captureScenario } from './scenarios/capture.js';
+import { captureStormScenario } from './scenarios/capture-storm.js';
 import { eventStormScenario } from './scenarios/event-storm.js';
 import { faultsScenario } from './scenarios/faults.js';
 import { fleetScenario } from './scenarios/fleet.js';
@@ -36,6 +37,7 @@ const scenarios: Record<ScenarioName, Scenario> = {
   faults: faultsScenario,
   'metrics-scale': metricsScaleScenario,
   capture: captureScenario,
+  'capture-storm': captureStormScenario,
 };
 
 const defaultResultsDir = fileURLToPath(new URL('./results', import.meta.url));

@@ -1,4 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import type { Catalog } from '../src/catalog/catalog.js';
 import { createDb, type Sql } from '../src/core/db.js';
 import { createRedisQueueBackend } from '../src/queue/queue-backend.js';
 import { createProducer, type Producer } from '../src/producers/producer.js';
@@ -15,7 +16,9 @@ import { startWorkerProcess, type WorkerProcess } from './worker-processes.js';
  * The event storm: `invoice.paid` and `match.completed` events paced evenly over a few
  * seconds, each a committed write then `emit` through a fleet that records the events' keys
  * (so the keyed views get targeted refreshes), against two `mvfleet worker` processes.
- * Used by the event-storm scenario and replayed by the targeted one.
+ * Used by the event-storm scenario and replayed by the targeted one. With `capture` (a
+ * catalog whose triggers are installed) the same writes go out without `emit`: the triggers
+ * record their keys (the capture-storm scenario).
  */
 
 /** One application event of the storm: a committed write, then `emit`. */
@@ -47,7 +50,10 @@ const WORKER_APPLICATION_NAME = 'mvfleet-worker';
 const KEYS_APPLICATION_NAME = 'mvfleet-bench-keys';
 
 /** Runs one storm of `count` events over `seconds` against two fresh worker processes on a queue prefix of its own. */
-export async function runStorm(context: BenchContext, options: { label: string; count: number; seconds: number }): Promise<StormRun> {
+export async function runStorm(
+  context: BenchContext,
+  options: { label: string; count: number; seconds: number; capture?: Catalog },
+): Promise<StormRun> {
   const { catalog } = context;
   const prefix = context.prefix(options.label);
   const events = await pickEvents(context, options.count);
@@ -74,7 +80,7 @@ export async function runStorm(context: BenchContext, options: { label: string; 
     const [{ now: stormStart }] = await context.db.sql<[{ now: Date }]>`SELECT clock_timestamp() AS now`;
 
     context.log(`${options.label}: ${events.length} events over ${options.seconds} s, 2 worker processes`);
-    const { sent, emitMs, wallMs } = await storm(context, writers.sql, fleet, events, options.seconds * 1000);
+    const { sent, emitMs, wallMs } = await storm(context, writers.sql, options.capture ? { capture: options.capture } : { fleet }, events, options.seconds * 1000);
     const drainMs = await waitUntilDrained(context, queue, sent, options.label);
     const cpuAfter = await readCpu();
     const memoryAfter = await usedMemory(context.redis);
@@ -115,11 +121,14 @@ export async function runStorm(context: BenchContext, options: { label: string; 
  */
 export function addStormFigures(out: ReturnType<typeof figureSet>, run: StormRun, prefix = ''): void {
   const add = (key: string, value: number, unit: Figure['unit'], label: string) => out.add(`${prefix}${key}`, value, unit, label);
-  add('events', run.sent, 'count', 'events emitted (each a committed write + emit)');
-  add('emit_wall_s', run.wallMs / 1000, 's', 'time to emit them all');
+  const emitted = run.emitMs.length > 0;
+  add('events', run.sent, 'count', emitted ? 'events emitted (each a committed write + emit)' : 'writes committed (captured by triggers, no emit)');
+  add('emit_wall_s', run.wallMs / 1000, 's', emitted ? 'time to emit them all' : 'time to commit them all');
   add('event_rate', run.sent / (run.wallMs / 1000), 'events/s', 'achieved event rate');
-  add('emit_p50_ms', quantile(run.emitMs, 0.5), 'ms', 'emit latency during the storm (records keys, enqueues), p50');
-  add('emit_p99_ms', quantile(run.emitMs, 0.99), 'ms', 'emit latency during the storm, p99');
+  if (emitted) {
+    add('emit_p50_ms', quantile(run.emitMs, 0.5), 'ms', 'emit latency during the storm (records keys, enqueues), p50');
+    add('emit_p99_ms', quantile(run.emitMs, 0.99), 'ms', 'emit latency during the storm, p99');
+  }
   add('drain_ms', run.drainMs, 'ms', 'last event → queue empty and every event covered');
 
   let refreshes = 0;
@@ -136,8 +145,9 @@ export function addStormFigures(out: ReturnType<typeof figureSet>, run: StormRun
   add('refresh_time_ms', sum(run.log.map((row) => row.durationMs)), 'ms', 'refresh time: sum of duration_ms of those refreshes');
   if (run.cpu) {
     add('worker_backend_cpu_ms', run.cpu.workersMs, 'ms', 'CPU of the workers\' PostgreSQL backends (/proc), storm + drain');
-    add('keys_backend_cpu_ms', run.cpu.keysMs, 'ms', 'CPU of the backends recording the events\' keys (mvfleet.mv_dirty_keys inserts)');
-    add('pg_cpu_per_event_ms', (run.cpu.workersMs + run.cpu.keysMs) / run.sent, 'ms', 'PostgreSQL CPU per event: workers + key recording');
+    if (emitted) add('keys_backend_cpu_ms', run.cpu.keysMs, 'ms', 'CPU of the backends recording the events\' keys (mvfleet.mv_dirty_keys inserts)');
+    // With capture the keys are recorded by the writers' own backends, which are not counted here.
+    add('pg_cpu_per_event_ms', (run.cpu.workersMs + run.cpu.keysMs) / run.sent, 'ms', emitted ? 'PostgreSQL CPU per event: workers + key recording' : 'PostgreSQL CPU of the workers per write');
   } else {
     out.note('PostgreSQL backends are not visible from here (/proc): only refresh time (sum of duration_ms) is reported.');
   }
@@ -195,11 +205,15 @@ export async function write(sql: Sql, event: StormEvent): Promise<void> {
 /** Epoch milliseconds with sub-millisecond resolution, on the system clock PostgreSQL also reads. */
 const epochMs = () => performance.timeOrigin + performance.now();
 
-/** Paces events evenly over `durationMs`, at most 64 in flight (as a busy app server would have). */
+/**
+ * Paces events evenly over `durationMs`, at most 64 in flight (as a busy app server would
+ * have). With `capture` the writes alone go out: the views that capture the written table
+ * cover them from their commit.
+ */
 async function storm(
   context: BenchContext,
   sql: Sql,
-  fleet: Producer,
+  via: { fleet: Producer } | { capture: Catalog },
   events: StormEvent[],
   durationMs: number,
 ): Promise<{ sent: Sent[]; emitMs: number[]; wallMs: number }> {
@@ -216,6 +230,11 @@ async function storm(
     const task = (async () => {
       await write(sql, event);
       const committedAt = epochMs();
+      if ('capture' in via) {
+        for (const view of capturingViews(via.capture, event)) sent.push({ view, committedAt, coveredFrom: committedAt });
+        return;
+      }
+      const { fleet } = via;
       const emitStart = performance.now();
       const handle = await fleet.emit(event.name, event.payload);
       emitMs.push(since(emitStart));
@@ -230,6 +249,12 @@ async function storm(
   }
   await Promise.all(inFlight);
   return { sent, emitMs, wallMs: since(start) };
+}
+
+/** Views whose capture triggers record the event's write (the table `write` changes). */
+function capturingViews(catalog: Catalog, event: StormEvent): string[] {
+  const table = event.name === 'match.completed' ? 'matches' : 'invoices';
+  return catalog.views.filter((view) => view.capture.some((source) => source.table === table)).map((view) => view.name);
 }
 
 /** Waits (deadline 5 min) until every event's view had a success after the event was covered and the queue is empty. */

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createCatalog } from '../src/catalog/catalog.js';
 import { migrate } from '../src/migrate/migrate.js';
 import { createProducer, type Producer } from '../src/producers/producer.js';
+import { createRefreshQueue } from '../src/queue/refresh-queue.js';
 import { VIEW_FENCE_NAMESPACE } from '../src/store/view-fence.js';
 import { createRefreshExecutor } from '../src/workers/refresh-executor.js';
 import { createShopTables, shopEvents, shopViews } from './fixtures/shop-catalog.js';
@@ -100,5 +101,25 @@ describe('durable requests join a waiting one only when a later refresh is sure 
     expect(await pending()).toBe(2);
     await producer.refresh(VIEW);
     expect(await pending()).toBe(2);
+  });
+
+  it('adds no job for a request that joins: the waiting request’s job covers it, or the workers’ sweep finds the request', async () => {
+    const executor = createRefreshExecutor({ sql: db.sql, catalog });
+    await executor.refresh({ view: VIEW, reason: 'manual' });
+    const refreshQueue = createRefreshQueue(queue.backend('producer'));
+    try {
+      const jobs = async () => (await refreshQueue.getJobs(['waiting', 'delayed', 'prioritized'])).filter((job) => job.data.view === VIEW).length;
+      await refreshQueue.drain(true);
+      await emitTimes(1);
+      expect(await pending()).toBe(1);
+      expect(await jobs()).toBe(1);
+      // The waiting request's job is lost (as in a Redis restart): requests that join it add none.
+      await refreshQueue.drain(true);
+      await emitTimes(5);
+      expect(await pending()).toBe(1);
+      expect(await jobs()).toBe(0);
+    } finally {
+      await refreshQueue.close();
+    }
   });
 });

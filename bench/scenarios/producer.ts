@@ -35,10 +35,11 @@ interface Sample {
  * `emit` throughput and latency on both queue backends, sequentially and 64 at a time,
  * beside BullMQ's own `Queue.add` with the same job options on Redis (what the SDK costs on
  * top of BullMQ). On Redis, an event of one MATERIALIZED VIEW is emitted twice over: without
- * `sql`, and durable (with `sql`: the request is INSERTed into `mv_pending_requests` before
- * its job is added), each against `Queue.add` with that view's job options. Blocks of each
- * contender alternate so all see the same machine noise. No worker runs: every emit after
- * the first joins the pending coalesced job, which is the path an app's hot loop takes.
+ * `sql`, and durable (with `sql`: the request is recorded in `mv_pending_requests` before
+ * its job is added, and one that joins a waiting request adds none), each against
+ * `Queue.add` with that view's job options. Blocks of each contender alternate so all see the
+ * same machine noise. No worker runs: every emit after the first joins the pending request
+ * and its coalesced job, which is the path an app's hot loop takes.
  */
 export const producerScenario: Scenario = async (context) => {
   const { workload } = context;
@@ -79,7 +80,7 @@ export const producerScenario: Scenario = async (context) => {
   addDurabilityRatios(out, samples);
   out.note('emit validates the payload, maps the event to its views and adds one deduplicated job per view (add for one view, addBulk for several); bullmq_add is Queue.add with the same options, without the SDK.');
   out.note(
-    `redis_mv and redis_mv_durable emit ${MV_EVENT} (one MATERIALIZED VIEW, ${MV_VIEW}): without sql, and with sql (one INSERT into mv_pending_requests on the bench's pool, before the job is added); redis_bullmq_add_mv is Queue.add with ${MV_VIEW}'s job options. Their pending rows are deleted afterwards.`,
+    `redis_mv and redis_mv_durable emit ${MV_EVENT} (one MATERIALIZED VIEW, ${MV_VIEW}): without sql, and with sql (the request recorded in mv_pending_requests on the bench's pool first; one that joins a waiting request, as every emit after the first does here since no worker drains the view, adds no job); redis_bullmq_add_mv is Queue.add with ${MV_VIEW}'s job options. Their pending rows are deleted afterwards.`,
   );
   return out;
 };

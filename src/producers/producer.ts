@@ -144,20 +144,17 @@ export function createProducer(options: ProducerOptions): Producer {
     };
   }
 
-  // Whether the last record reached PostgreSQL and succeeded (see recordThenEnqueue).
-  let recording = false;
-
   /**
    * Records requests (and an event's keys) in PostgreSQL, so a lost job loses no request: the
    * workers find it there. Without `sql` nothing is recorded.
+   * @returns the views whose whole-view request joined a waiting one.
    */
-  async function record(what: string, work: Parameters<typeof recordRequests>[2]): Promise<void> {
-    if (!options.sql) return;
+  async function record(what: string, work: Parameters<typeof recordRequests>[2]): Promise<Set<string>> {
+    if (!options.sql) return new Set();
     try {
-      await recordRequests(options.sql, catalog.store, work);
-      recording = true;
+      const written = await recordRequests(options.sql, catalog.store, work);
+      return new Set(work.requests.filter((_, i) => !written[i]).map((request) => request.view));
     } catch (error) {
-      recording = false;
       // PostgreSQL answered with an error (e.g. an unmigrated database): not a connection problem.
       const state = sqlStateOf(error);
       const answered = state !== null && !state.startsWith('08');
@@ -168,32 +165,23 @@ export function createProducer(options: ProducerOptions): Producer {
 
   /**
    * Records the requests, then wakes the workers; the request is acknowledged once both are
-   * done. While recording works, whole-view requests whose jobs wait out a coalescing window
-   * do both at once (one round trip of latency instead of two): their jobs cannot run before
-   * the record commits, and one that did would still cover the app's write (committed before
-   * the call), at the cost of one extra refresh for the row it leaves. Otherwise in turn: a
-   * job due at once would race its record; a database that is down or unmigrated must refuse
-   * the request with nothing enqueued; and keys go first, since a keyed job that ran before
-   * they were recorded would find nothing to drain.
+   * done. In turn: a database that is down or unmigrated must refuse the request with nothing
+   * enqueued, and a job that ran before its keys were recorded would find nothing to drain. A
+   * whole-view request that joined a waiting one adds no job: the waiting request has its own,
+   * and if that job is lost the workers' sweep finds the request. So an app's hot loop of
+   * events for one view costs one PostgreSQL statement each, and no queue call.
    */
   async function recordThenEnqueue(
     what: string,
     work: Parameters<typeof recordRequests>[2],
     jobsAt: (requestedAt: Date) => { data: RefreshJobData; delayMs: number }[],
   ): Promise<Date> {
-    const early = new Date();
-    const jobs = jobsAt(early);
-    if (!recording || work.keys?.length || jobs.some((job) => job.delayMs === 0)) {
-      await record(what, work);
-      // Taken after the record committed: a refresh that starts later also drains it.
-      const requestedAt = new Date();
-      await enqueue(jobsAt(requestedAt));
-      return requestedAt;
-    }
-    const [recorded, enqueued] = await Promise.allSettled([record(what, work), enqueue(jobs)]);
-    if (recorded.status === 'rejected') throw recorded.reason;
-    if (enqueued.status === 'rejected') throw enqueued.reason;
-    return early;
+    const joined = await record(what, work);
+    // Taken after the record committed: a refresh that starts later also drains it.
+    const requestedAt = new Date();
+    const jobs = jobsAt(requestedAt).filter((job) => job.data.scope === 'keys' || !joined.has(job.data.view));
+    if (jobs.length > 0) await enqueue(jobs);
+    return requestedAt;
   }
 
   async function emit(event: string, payload: Record<string, unknown> = {}, emitOptions: EmitOptions = {}): Promise<RefreshHandle> {

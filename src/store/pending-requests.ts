@@ -26,29 +26,38 @@ export interface PendingRequest {
  * Records requests and dirty keys in one statement (all or none). `event` names what touched
  * the keys. Appends only: a refresh in flight never makes a producer wait. A whole-view request
  * that a waiting one already covers is not written (engine migration 3 says when).
- * @returns how many whole-view requests were written (the others joined waiting ones).
+ * @returns per request, in order, whether it was written (false: it joined a waiting one,
+ * whose job, or the workers' sweep, will refresh the view).
  */
 export async function recordRequests(
   sql: Queryable,
   store: EngineStore,
   work: { requests: readonly PendingRequest[]; keys?: readonly DirtyKey[]; event?: string | null },
-): Promise<number> {
+): Promise<boolean[]> {
   const keys = work.keys ?? [];
-  if (work.requests.length === 0 && keys.length === 0) return 0;
+  if (work.requests.length === 0 && keys.length === 0) return [];
   const insertKeys = sql`
     INSERT INTO ${sql(store.dirtyKeys)} (view_name, key, event)
     SELECT view_name, key::jsonb, ${work.event ?? null}::text
     FROM unnest(${keys.map((entry) => entry.view)}::text[], ${keys.map((entry) => JSON.stringify(entry.key))}::text[]) AS k(view_name, key)`;
   if (work.requests.length === 0) {
     await insertKeys;
-    return 0;
+    return [];
   }
-  const [row] = await sql<[{ written: number }]>`
+  if (keys.length === 0 && work.requests.length === 1) {
+    // The common case (one view's request, say an event for an MV): the join function alone,
+    // a statement that costs little more than a round trip.
+    const [request] = work.requests as [PendingRequest];
+    const [row] = await sql<[{ written: boolean }]>`
+      SELECT ${sql(store.requestViewRefresh)}(${request.view}, ${request.reason}, ${request.triggerDetail}, ${request.dueInMs}::float8) AS written`;
+    return [row.written];
+  }
+  const [row] = await sql<[{ written: boolean[] }]>`
     WITH keys AS (${insertKeys})
-    SELECT count(*) FILTER (WHERE written)::int AS written
+    SELECT array_agg(written ORDER BY ord) AS written
     FROM unnest(${work.requests.map((r) => r.view)}::text[], ${work.requests.map((r) => r.reason)}::text[],
                 ${work.requests.map((r) => r.triggerDetail ?? '')}::text[], ${work.requests.map((r) => r.dueInMs)}::float8[])
-         AS r(view_name, reason, trigger_detail_or_empty, due_in_ms)
+         WITH ORDINALITY AS r(view_name, reason, trigger_detail_or_empty, due_in_ms, ord)
     CROSS JOIN LATERAL ${sql(store.requestViewRefresh)}(view_name, reason, NULLIF(trigger_detail_or_empty, ''), due_in_ms) AS written`;
   return row.written;
 }
