@@ -15,14 +15,20 @@ export interface RedisServerProcess {
 /**
  * Starts `redis-server` (from PATH) with `args` on 127.0.0.1:`port`, without persistence;
  * resolves once it logs that it accepts connections. Its output is kept for the error when
- * it exits at start.
+ * it exits at start. With `tls`, `port` is the TLS port and the plain port is off (`args`
+ * then carry the `--tls-*-file` settings).
  */
-export async function startRedisServer(port: number, args: string[], options: { sentinel?: boolean } = {}): Promise<RedisServerProcess> {
+export async function startRedisServer(
+  port: number,
+  args: string[],
+  options: { sentinel?: boolean; tls?: boolean } = {},
+): Promise<RedisServerProcess> {
   // A Sentinel takes its settings from its (writable) config file; persistence is not its business.
   const persistence = options.sentinel ? ['--sentinel'] : ['--save', '', '--appendonly', 'no'];
+  const listen = options.tls ? ['--port', '0', '--tls-port', String(port)] : ['--port', String(port)];
   const child: ChildProcess = spawn(
     'redis-server',
-    [...args, ...persistence, '--port', String(port), '--bind', '127.0.0.1', '--daemonize', 'no'],
+    [...args, ...persistence, ...listen, '--bind', '127.0.0.1', '--daemonize', 'no'],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
