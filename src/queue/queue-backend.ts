@@ -143,7 +143,7 @@ export function createRedisQueueBackend(options: RedisQueueBackendOptions): Queu
         const misconfigured = topology.mode === 'cluster' ? clusterMisconfiguration(lastError ?? error, target) : undefined;
         if (misconfigured) throw misconfigured;
         const why = error instanceof TimeoutError && lastError !== undefined ? ` (last error: ${oneLine(lastError)})` : '';
-        throw new ConnectionError(`cannot reach ${target}: ${oneLine(error)}${why}`, { cause: error });
+        throw new ConnectionError(`cannot reach ${target}: ${oneLine(error)}${why}${tlsHint(topology.tls, lastError ?? error)}`, { cause: error });
       }
       await checkRedisTopology(redis, topology, target);
     },
@@ -152,6 +152,15 @@ export function createRedisQueueBackend(options: RedisQueueBackendOptions): Queu
       redis.disconnect();
     },
   };
+}
+
+/**
+ * A TLS-only Redis port resets a plain connection at once, which ioredis reports as a bare
+ * `ECONNRESET`: with a `redis://` URL, say what the likely mistake is.
+ */
+function tlsHint(tls: boolean, error: unknown): string {
+  if (tls || (error as { code?: unknown } | null)?.code !== 'ECONNRESET') return '';
+  return ' (the server reset the connection: if this port serves TLS, use rediss://)';
 }
 
 /** Resolves on the client's next `ready`; an `error` before it rejects, unless `throughErrors`. */
