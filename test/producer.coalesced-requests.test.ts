@@ -118,6 +118,11 @@ describe('durable requests join a waiting one only when a later refresh is sure 
       await emitTimes(5);
       expect(await pending()).toBe(1);
       expect(await jobs()).toBe(0);
+      // A refresh that forces its mode joins the waiting request (due by now) but still adds its job.
+      await db.sql`UPDATE mvfleet.mv_pending_requests SET due_at = clock_timestamp() - interval '1 second' WHERE view_name = ${VIEW}`;
+      await producer.refresh(VIEW, { mode: 'plain' });
+      expect(await pending()).toBe(1);
+      expect((await refreshQueue.getJobs(['waiting', 'delayed', 'prioritized'])).map((job) => [job.data.view, job.data.mode])).toContainEqual([VIEW, 'plain']);
     } finally {
       await refreshQueue.close();
     }

@@ -167,8 +167,8 @@ export function createProducer(options: ProducerOptions): Producer {
    * Records the requests, then wakes the workers; the request is acknowledged once both are
    * done. In turn: a database that is down or unmigrated must refuse the request with nothing
    * enqueued, and a job that ran before its keys were recorded would find nothing to drain. A
-   * whole-view request that joined a waiting one adds no job: the waiting request has its own,
-   * and if that job is lost the workers' sweep finds the request. So an app's hot loop of
+   * whole-view request that joined a waiting one adds no job (unless it forces a mode): the
+   * waiting request has its own, and if that job is lost the workers' sweep finds the request. So an app's hot loop of
    * events for one view costs one PostgreSQL statement each, and no queue call.
    */
   async function recordThenEnqueue(
@@ -179,7 +179,8 @@ export function createProducer(options: ProducerOptions): Producer {
     const joined = await record(what, work);
     // Taken after the record committed: a refresh that starts later also drains it.
     const requestedAt = new Date();
-    const jobs = jobsAt(requestedAt).filter((job) => job.data.scope === 'keys' || !joined.has(job.data.view));
+    // A forced mode (`refresh(view, { mode: 'plain' })`) is the caller's to have: its job goes in.
+    const jobs = jobsAt(requestedAt).filter((job) => job.data.scope === 'keys' || job.data.mode !== 'auto' || !joined.has(job.data.view));
     if (jobs.length > 0) await enqueue(jobs);
     return requestedAt;
   }
