@@ -31,7 +31,7 @@ export const emitCommand: Command = {
     const fleet = createProducer({ catalog: catalog, backend, sql: db?.sql });
     try {
       const handle = await fleet.emit(event, payload as Record<string, unknown>);
-      context.stdout.write(`emitted ${event}: refresh of ${handle.views.join(', ') || '(no views)'} enqueued\n`);
+      context.stdout.write(`emitted ${event}: refresh of ${handle.views.join(', ') || '(no views)'} requested\n`);
     } finally {
       await fleet.close();
       await backend.close();
