@@ -1,36 +1,20 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { MvfleetError } from '../core/errors.js';
+import { createRedisClient, type RedisClientOptions } from './redis-client.js';
+import { parseRedisUrl } from './redis-url.js';
 
 /** Options for {@link createRedis}. */
-export interface RedisConnectionOptions {
-  /** `redis://` or `rediss://` URL. */
+export interface RedisConnectionOptions extends Pick<RedisClientOptions, 'role' | 'connectTimeoutMs'> {
+  /** `redis://` or `rediss://` URL of one server. */
   url: string;
-  /**
-   * `worker`: blocking commands, retries forever (BullMQ requires `maxRetriesPerRequest: null`).
-   * `producer`: fails a command after a bounded time instead of queueing it while Redis is down,
-   * so an `emit` rejects rather than hanging.
-   * @defaultValue 'worker'
-   */
-  role?: 'worker' | 'producer';
-  /**
-   * Connection timeout in milliseconds.
-   * @defaultValue 5000
-   */
-  connectTimeoutMs?: number;
 }
 
-/** Creates an ioredis connection configured for BullMQ. */
+/**
+ * A plain connection to one Redis server (for INFO, key scans and the like beside the
+ * queue), with the queue clients' role settings: {@link createRedisClient} on a one-server URL.
+ */
 export function createRedis(options: RedisConnectionOptions): Redis {
-  const { url, role = 'worker', connectTimeoutMs = 5_000 } = options;
-  const base: RedisOptions = { connectTimeout: connectTimeoutMs, lazyConnect: false };
-  const byRole: RedisOptions =
-    role === 'worker'
-      ? { maxRetriesPerRequest: null, enableReadyCheck: false }
-      : { maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: (times) => Math.min(times * 200, 2_000) };
-  return new Redis(url, { ...base, ...byRole });
-}
-
-/** Describes a Redis URL as `host:port` without credentials. */
-export function describeRedisTarget(url: string): string {
-  const parsed = new URL(url);
-  return `${parsed.hostname || 'localhost'}:${parsed.port || '6379'}`;
+  const topology = parseRedisUrl(options.url);
+  if (topology.mode !== 'standalone') throw new MvfleetError(`createRedis takes the URL of one server (got a ${topology.mode} URL)`);
+  return createRedisClient({ topology, role: options.role, connectTimeoutMs: options.connectTimeoutMs }) as Redis;
 }
