@@ -246,22 +246,17 @@ export function registerDashboardMetrics({ registry, sql, catalog, queue, logger
     },
   });
 
-  const pendingKeys = new Gauge({
-    name: 'mvfleet_pending_keys',
-    help: 'Distinct keys of each keyed view that events recorded in mv_dirty_keys and no refresh has drained yet.',
-    labelNames: ['view'],
-    registers: [],
-    async collect() {
-      this.reset();
-      const result = await logSnapshot();
-      if (!result) return;
-      const pending = new Map(result.pending.map((row) => [row.view, row.pending_keys]));
-      for (const view of new Set([...keyedViews, ...pending.keys()])) this.set({ view }, pending.get(view) ?? 0);
-    },
-  });
-
-  /** A per-view gauge of what waits for a refresh, 0 for views with nothing waiting. */
-  const waitingGauge = (name: string, help: string, pick: (row: PendingKeysRow) => number) =>
+  const allViews = catalog.views.map((view) => view.name);
+  /**
+   * A per-view gauge of what waits for a refresh, 0 for views with nothing waiting. Reported
+   * for the views `labelled` names (every catalog view by default), given what waits.
+   */
+  const waitingGauge = (
+    name: string,
+    help: string,
+    pick: (row: PendingKeysRow) => number,
+    labelled: (waiting: ReadonlyMap<string, number>) => Iterable<string> = () => allViews,
+  ) =>
     new Gauge({
       name,
       help,
@@ -272,9 +267,15 @@ export function registerDashboardMetrics({ registry, sql, catalog, queue, logger
         const result = await logSnapshot();
         if (!result) return;
         const pending = new Map(result.pending.map((row) => [row.view, pick(row)]));
-        for (const view of catalog.views) this.set({ view: view.name }, pending.get(view.name) ?? 0);
+        for (const view of labelled(pending)) this.set({ view }, pending.get(view) ?? 0);
       },
     });
+  const pendingKeys = waitingGauge(
+    'mvfleet_pending_keys',
+    'Distinct keys of each keyed view that events recorded in mv_dirty_keys and no refresh has drained yet.',
+    (row) => row.pending_keys,
+    (waiting) => new Set([...keyedViews, ...waiting.keys()]),
+  );
   const pendingRequests = waitingGauge(
     'mvfleet_pending_requests',
     'Whole-view refresh requests (events, capture, manual, cascade; schedule ticks aside) no refresh has covered yet.',
