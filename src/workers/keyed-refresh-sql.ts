@@ -32,6 +32,17 @@ export function inKeys(view: CatalogView, alias: string, present?: readonly bool
 }
 
 /**
+ * `recorded.key` (a key in `mv_dirty_keys`, as jsonb) matches the row `row` of the view: each
+ * value equals the row's, or is null (a partial key, matching every value of its column).
+ * Compared as jsonb, never cast, so a malformed recorded key cannot fail the statement.
+ */
+export function recordedKeyMatches(view: CatalogView, recorded: string, row?: string): string {
+  return view
+    .keyed!.scopeKey.map((column, index) => `(${recorded}.key -> ${index}) IN ('null'::jsonb, to_jsonb(${row ? `${row}.` : ''}${quoteIdent(column.name)}))`)
+    .join(' AND ');
+}
+
+/**
  * A targeted refresh: the keys' rows are recomputed from the key-restricted definition,
  * upserted (a row whose values did not change is left alone: no new version, no WAL), and
  * the keys' stored rows the definition no longer gives are deleted (a key gone from the
@@ -111,13 +122,11 @@ export async function rebuildTable(
   // cast, so a malformed one cannot fail the rebuild.
   const viewParam = `$${scope.length + 1}`;
   // A partial key (a null value) announces every value of its missing columns.
-  const arrays = view.keyed!.scopeKey.map((column, index) => `$${index + 1}::${column.sqlType}[]`).join(', ');
   const unannounced = (alias: string) =>
-    `WHERE NOT EXISTS (SELECT 1 FROM unnest(${arrays}) AS a(${scope.join(', ')})
+    `WHERE NOT EXISTS (SELECT 1 FROM ${keyRelation(view)} AS a
                        WHERE ${scope.map((column) => `(a.${column} IS NULL OR a.${column} = ${alias}.${column})`).join(' AND ')})
        AND NOT EXISTS (SELECT 1 FROM ${quoteQualified(store.dirtyKeys)} AS r
-                       WHERE r.view_name = ${viewParam}::text
-                         AND ${scope.map((column, index) => `(r.key -> ${index}) IN ('null'::jsonb, to_jsonb(${alias}.${column}))`).join(' AND ')})`;
+                       WHERE r.view_name = ${viewParam}::text AND ${recordedKeyMatches(view, 'r', alias)})`;
   const params = [...keyColumnsOf(view, announced), view.name];
 
   // LIKE the target, so values take the table's types (e.g. its numeric scale) before they are compared.

@@ -3,6 +3,7 @@ import type { Sql } from '../core/db.js';
 import { MvfleetError, sqlStateOf } from '../core/errors.js';
 import { quoteIdent } from '../core/identifiers.js';
 import { freshnessStatement } from '../reads/read-sql.js';
+import { recordedKeyMatches } from './keyed-refresh-sql.js';
 import { quoteQualified, type EngineStore } from '../store/engine-schema.js';
 
 /** Thrown for a view without a complete build: there is nothing to compare yet. */
@@ -42,9 +43,7 @@ export async function verifyView(sql: Sql, store: EngineStore, view: CatalogView
   const unique = view.uniqueKey.map(quoteIdent).join(', ');
   // A waiting key, or a partial key (null values) matching the row's key.
   const pendingKey = view.keyed
-    ? `EXISTS (SELECT 1 FROM ${quoteQualified(store.dirtyKeys)} AS r WHERE r.view_name = $1 AND ${view.keyed.scopeKey
-        .map((column, index) => `(r.key -> ${index}) IN ('null'::jsonb, to_jsonb(${quoteIdent(column.name)}))`)
-        .join(' AND ')})`
+    ? `EXISTS (SELECT 1 FROM ${quoteQualified(store.dirtyKeys)} AS r WHERE r.view_name = $1 AND ${recordedKeyMatches(view, 'r')})`
     : 'false';
   const text = `
     WITH fresh AS MATERIALIZED (SELECT ${freshColumns} FROM (${view.definitionSql}) AS d),
