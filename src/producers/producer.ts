@@ -168,8 +168,9 @@ export function createProducer(options: ProducerOptions): Producer {
    * done. In turn: a database that is down or unmigrated must refuse the request with nothing
    * enqueued, and a job that ran before its keys were recorded would find nothing to drain. A
    * whole-view request that joined a waiting one adds no job (unless it forces a mode): the
-   * waiting request has its own, and if that job is lost the workers' sweep finds the request. So an app's hot loop of
-   * events for one view costs one PostgreSQL statement each, and no queue call.
+   * waiting request has its own, and if that job is lost the workers' sweep finds the request.
+   * So an app's hot loop of events for one view costs one PostgreSQL statement each, and no
+   * queue call.
    */
   async function recordThenEnqueue(
     what: string,
